@@ -1,0 +1,468 @@
+"""Readers and writers: the one way landgis reads a file and the one way it writes one.
+
+Chinese land data arrives as shapefiles with GBK attributes and no .cpg, Excel sheets, CSV saved
+by Excel in GBK or UTF-8 with a BOM, GeoPackages from QGIS and GeoJSON from web maps. Readers
+sniff the encoding instead of trusting GDAL's ISO-8859-1 default, and hand back an EPSG:4490
+GeoDataFrame with a note of what was detected. Writers pick the format from the suffix and keep
+Chinese attributes intact on the round trip (UTF-8 + .cpg for shapefiles, BOM for Excel CSV).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import struct
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from gis import crs as crsmod
+from gis.errors import InputError, RowError
+
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+VECTOR_WRITE_DRIVERS = {
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+}
+WRITE_SUFFIXES = sorted(set(VECTOR_WRITE_DRIVERS) | {".parquet", ".csv", ".xlsx"})
+
+LON_NAMES = ("lon", "lng", "longitude", "x", "经度", "东经")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
+WKT_NAMES = ("geometry", "wkt", "geom", "the_geom", "几何")
+
+# Shapefile field names are limited to 10 characters: long landgis names get fixed short
+# forms on export and are mapped back on import, instead of GDAL's lossy truncation.
+SHP_SHORT_NAMES = {
+    "geometry_source": "geom_src",
+    "data_source": "data_src",
+    "status_date": "stat_date",
+    "supply_method": "supply_mth",
+    "planned_area_mu": "plan_mu",
+    "planned_area_km2": "plan_km2",
+    "leading_industry": "lead_ind",
+    "sl_investment_intensity": "sl_invest",
+    "sl_floor_area_ratio": "sl_far",
+    "sl_tax_per_mu": "sl_taxmu",
+    "enterprise_id": "ent_id",
+    "land_area_mu": "land_mu",
+    "above_scale": "abv_scale",
+    "industry_code": "ind_code",
+    "rented_floor_m2": "rent_fl_m2",
+    "emission_eq": "emission",
+    "rd_expense": "rd_exp",
+    "output_value": "output_val",
+    "electricity": "elec",
+    "floor_area_ratio": "far",
+    "building_coverage": "bld_cover",
+    "declared_area_m2": "decl_m2",
+}
+SHP_LONG_NAMES = {v: k for k, v in SHP_SHORT_NAMES.items()}
+
+MAX_ZIP_RATIO = 200
+MAX_ZIP_TOTAL = 2 * 1024**3
+
+
+@dataclass
+class ReadResult:
+    frame: gpd.GeoDataFrame | pd.DataFrame
+    crs_label: str | None
+    crs_how: str | None
+    encoding: str | None
+    source: str
+
+
+# --- encodings ----------------------------------------------------------------------------
+
+
+def sniff_text_encoding(data: bytes) -> str:
+    """utf-8-sig for a BOM, utf-8 when it decodes, else GB18030 (a superset of GBK/GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of a sample is not a reason to give up on UTF-8.
+        if exc.start >= len(data) - 3:
+            try:
+                data[: exc.start].decode("utf-8")
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise InputError(
+            "无法识别文件的字符编码（既不是 UTF-8，也不是 GBK/GB18030）。",
+            hint="请用 Excel 或 WPS 另存为“CSV UTF-8”或 XLSX 后重新导入，或用 --encoding 指定编码。",
+        )
+
+
+def _dbf_records_bytes(dbf: Path, limit: int = 2_000_000) -> bytes:
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return b""
+        header_len = struct.unpack("<H", head[8:10])[0]
+        fh.seek(header_len)
+        return fh.read(limit)
+
+
+def shapefile_encoding(path: Path) -> str | None:
+    """The encoding of a shapefile's attributes: from .cpg if present, else sniffed from the DBF."""
+    cpg = path.with_suffix(".cpg")
+    for candidate in (cpg, path.with_suffix(".CPG")):
+        if candidate.exists():
+            text = candidate.read_text(errors="ignore").strip().upper()
+            if text in ("UTF-8", "UTF8", "65001"):
+                return "UTF-8"
+            if text in ("GBK", "936", "CP936", "GB2312", "GB18030", "ANSI 936"):
+                return "GB18030"
+            return text or None
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        dbf = path.with_suffix(".DBF")
+    if not dbf.exists():
+        return None
+    sample = _dbf_records_bytes(dbf)
+    if not sample or all(b < 0x80 for b in sample):
+        return None
+    enc = sniff_text_encoding(sample)
+    return "UTF-8" if enc.startswith("utf-8") else "GB18030"
+
+
+# --- archives -----------------------------------------------------------------------------
+
+
+def check_zip(path: Path) -> list[str]:
+    """Refuse archives that would escape the folder or explode in size; return member names."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputError("压缩包已损坏或不是 zip 格式。", hint="请重新打包为 .zip 后上传。")
+    names = []
+    total = 0
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts or re.match(r"^[A-Za-z]:", name):
+                raise InputError(f"压缩包中的文件名不安全：“{name}”（含绝对路径或 ../）。", hint="请只打包数据文件本身。")
+            total += info.file_size
+            if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_ZIP_RATIO and info.file_size > 10 * 1024**2:
+                raise InputError(f"压缩包中的“{name}”压缩比异常（疑似压缩炸弹），已拒绝。")
+            names.append(name)
+    if total > MAX_ZIP_TOTAL:
+        raise InputError("压缩包解压后过大，已拒绝。", hint="请拆分数据后分批导入。")
+    return names
+
+
+def _resolve_archive(path: Path, layer: str | None) -> str:
+    names = check_zip(path)
+    vectors = [n for n in names if Path(n).suffix.lower() in (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".kml", ".gml", ".tab", ".mif")]
+    if not vectors:
+        raise InputError("压缩包中没有可识别的矢量数据（.shp/.gpkg/.geojson 等）。")
+    if len(vectors) > 1 and layer is None:
+        raise InputError(f"压缩包中有多个数据文件：{'、'.join(vectors)}。", hint="请一次只打包一个图层，或解压后分别导入。")
+    return f"/vsizip/{path}/{vectors[0]}"
+
+
+# --- readers ------------------------------------------------------------------------------
+
+
+def read_table(path: str | os.PathLike, encoding: str | None = None, sheet: str | int | None = 0) -> pd.DataFrame:
+    """A CSV or Excel table as strings (ids with leading zeros and credit codes stay intact)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"文件不存在：{path}")
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError(f"文件是空的：{path.name}", hint="请检查导出步骤是否成功。")
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
+        except Exception as exc:
+            raise InputError(f"无法读取 Excel 文件 {path.name}：{exc}", hint="请确认文件为 .xlsx 格式（旧版 .xls 请先另存为 .xlsx）。") from exc
+    elif suffix == ".xls":
+        raise InputError("不支持旧版 .xls 格式。", hint="请在 Excel/WPS 中另存为 .xlsx 后重新导入。")
+    else:
+        raw = path.read_bytes()
+        enc = encoding or sniff_text_encoding(raw[:1_000_000])
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"按编码 {enc} 无法解码文件 {path.name}。", hint="请用 --encoding 指定正确的编码（如 GBK、UTF-8）。") from exc
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise InputError(f"文件是空的：{path.name}")
+        except pd.errors.ParserError as exc:
+            raise InputError(f"CSV 格式错误：{exc}", hint="请检查分隔符与引号是否成对。") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.attrs["encoding"] = encoding if suffix in (".xlsx", ".xlsm") else enc
+    return frame
+
+
+def _find_column(columns, names) -> str | None:
+    lower = {str(c).strip().lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    return None
+
+
+def table_geometry(frame: pd.DataFrame) -> tuple[np.ndarray | None, list[str]]:
+    """Geometry from lon/lat columns or a WKT column; returns (geoms or None, columns used)."""
+    lon = _find_column(frame.columns, LON_NAMES)
+    lat = _find_column(frame.columns, LAT_NAMES)
+    wkt = _find_column(frame.columns, WKT_NAMES)
+    errors: list[RowError] = []
+    if wkt is not None:
+        geoms = np.empty(len(frame), dtype=object)
+        for i, text in enumerate(frame[wkt].tolist()):
+            if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
+                geoms[i] = None
+                continue
+            try:
+                geoms[i] = shapely.from_wkt(str(text))
+            except Exception:
+                errors.append(RowError(i + 1, wkt, "几何（WKT）无法解析"))
+        if errors:
+            raise InputError("表格中的几何列有错误。", errors, hint="WKT 应形如 POLYGON((x y, ...))。")
+        return geoms, [wkt]
+    if lon is not None and lat is not None:
+        x = pd.to_numeric(frame[lon], errors="coerce")
+        y = pd.to_numeric(frame[lat], errors="coerce")
+        bad = frame.index[(x.isna() & frame[lon].notna()) | (y.isna() & frame[lat].notna())]
+        if len(bad):
+            raise InputError(
+                "经纬度列中有非数字的值。",
+                [RowError(int(i) + 1, f"{lon}/{lat}", "不是数字") for i in range(len(frame)) if frame.index[i] in set(bad)],
+            )
+        geoms = shapely.points(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
+        geoms = np.where(x.isna().to_numpy() | y.isna().to_numpy(), None, geoms)
+        return geoms, [lon, lat]
+    return None, []
+
+
+def read_features(
+    path: str | os.PathLike,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    require_geometry: bool = False,
+) -> ReadResult:
+    """Read any OGR source, CSV or XLSX; geometry (if any) lands in EPSG:4490."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"文件不存在：{path}")
+    suffix = path.suffix.lower()
+    given = crsmod.parse_crs(crs)
+    used_encoding = encoding
+    if suffix in TABLE_SUFFIXES:
+        frame = read_table(path, encoding=encoding)
+        used_encoding = frame.attrs.get("encoding")
+        geoms, used_cols = table_geometry(frame)
+        if geoms is None:
+            if require_geometry:
+                raise InputError(
+                    "表格中没有几何：需要经度/纬度列（lon/lat、经度/纬度）或 WKT 列（geometry）。",
+                    hint="请补充坐标列，或改用 shapefile/GeoPackage 导入。",
+                )
+            return ReadResult(frame, None, None, used_encoding, str(path))
+        attrs = frame.drop(columns=used_cols)
+        declared = None
+    else:
+        if path.stat().st_size == 0:
+            raise InputError(f"文件是空的：{path.name}")
+        source = str(path)
+        if suffix == ".zip":
+            source = _resolve_archive(path, layer)
+        elif suffix == ".shp" and encoding is None:
+            used_encoding = shapefile_encoding(path)
+        try:
+            gdf = pyogrio.read_dataframe(source, layer=layer, encoding=used_encoding, use_arrow=False)
+        except Exception as exc:
+            raise InputError(
+                f"无法读取文件 {path.name}：{str(exc).splitlines()[0][:300]}",
+                hint="请确认文件完整（shapefile 需 .shp/.shx/.dbf 同名同目录），或先在 QGIS 中打开检查。",
+            ) from exc
+        if suffix == ".shp":
+            gdf = gdf.rename(columns={c: SHP_LONG_NAMES[c] for c in gdf.columns if c in SHP_LONG_NAMES})
+        declared = gdf.crs
+        geoms = np.asarray(gdf.geometry.values, dtype=object) if "geometry" in gdf else None
+        attrs = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
+    if len(attrs) == 0 and (geoms is None or len(geoms) == 0):
+        raise InputError(f"文件中没有任何要素：{path.name}", hint="请检查导出的图层是否为空。")
+    nonempty = np.array([g is not None and not shapely.is_empty(g) for g in geoms], dtype=bool) if geoms is not None else np.zeros(0, bool)
+    if geoms is None or not nonempty.any():
+        if require_geometry:
+            raise InputError(f"文件 {path.name} 中没有任何几何。", hint="请检查文件是否为空间数据。")
+        return ReadResult(attrs, None, None, used_encoding, str(path))
+    detected = crsmod.detect_crs(geoms[nonempty], declared=declared, given=given)
+    out = np.array(geoms, dtype=object)
+    if detected.gcj02:
+        out[nonempty] = crsmod.gcj02_geoms_to_store(out[nonempty])
+    else:
+        out[nonempty] = crsmod.to_store(out[nonempty], detected.crs)
+    frame = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=gpd.GeoSeries(out, crs=crsmod.STORE_EPSG))
+    return ReadResult(frame, detected.label, detected.how, used_encoding, str(path))
+
+
+# --- writers ------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (CSV/XLSX injection)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            s = out[col]
+            mask = s.notna() & s.astype(str).str.startswith(_FORMULA_START)
+            if mask.any():
+                out[col] = s.astype(object).where(~mask, "'" + s.astype(str))
+    return out
+
+
+def _with_labels(frame: pd.DataFrame, labels: dict[str, str] | None) -> pd.DataFrame:
+    if not labels:
+        return frame
+    return frame.rename(columns={k: v for k, v in labels.items() if k in frame.columns})
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, labels: dict[str, str] | None = None, sheet: str = "数据") -> Path:
+    """CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX; formula-like text is neutralised."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = neutralize_formulas(frame)
+    if path.suffix.lower() == ".xlsx":
+        write_workbook({sheet: _with_labels(safe, labels)}, path)
+    else:
+        safe.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def write_workbook(frames: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Several frames as sheets of one XLSX, header bold and frozen, columns sized for Chinese."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in frames.items():
+        ws = wb.create_sheet(title=str(name)[:31])
+        safe = neutralize_formulas(frame)
+        ws.append([str(c) for c in safe.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in safe.itertuples(index=False, name=None):
+            ws.append([_cell(v) for v in row])
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(safe.columns, start=1):
+            width = max([len(str(col)) * 2] + [min(len(str(v)), 60) for v in safe[col].head(200).tolist()])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(8, width + 2), 62)
+    wb.save(path)
+    return path
+
+
+def _cell(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        v = float(value)
+        return None if np.isnan(v) else v
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def write_features(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    crs: str | int | None = None,
+    layer: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Path:
+    """Write a layer; the format comes from the suffix (.gpkg .shp .geojson .fgb .parquet .csv .xlsx)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITE_SUFFIXES:
+        raise InputError(
+            f"不支持的导出格式：{suffix or '（无后缀）'}",
+            hint=f"请使用以下后缀之一：{' '.join(WRITE_SUFFIXES)}",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = gdf
+    if crs is not None:
+        target = crsmod.parse_crs(crs)
+        if target == crsmod.GCJ02:
+            out = gdf.set_geometry(gpd.GeoSeries(crsmod.wgs84_geoms_to_gcj02(gdf.geometry.values), crs=None))
+        else:
+            out = gdf.to_crs(target)
+    if suffix in (".csv", ".xlsx"):
+        frame = pd.DataFrame(out.drop(columns=out.geometry.name))
+        frame["geometry"] = shapely.to_wkt(np.asarray(out.geometry.values, dtype=object), rounding_precision=-1)
+        return write_table(frame, path, labels=labels)
+    if suffix == ".parquet":
+        out.to_parquet(path, index=False)
+        return path
+    driver = VECTOR_WRITE_DRIVERS[suffix]
+    kwargs: dict = {}
+    if driver == "ESRI Shapefile":
+        out = out.rename(columns={c: SHP_SHORT_NAMES[c] for c in out.columns if c in SHP_SHORT_NAMES})
+        kwargs["encoding"] = "UTF-8"
+        if path.exists():
+            for sib in path.parent.glob(path.stem + ".*"):
+                sib.unlink()
+    elif path.exists():
+        path.unlink()
+    if driver == "GeoJSON":
+        kwargs["layer_options"] = {"WRITE_NAME": "NO"}
+    out = _plain_dtypes(out)
+    pyogrio.write_dataframe(out, path, driver=driver, layer=layer or path.stem, **kwargs)
+    return path
+
+
+def _plain_dtypes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """OGR drivers want object/str columns, not pandas' nullable extension types."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        dt = out[col].dtype
+        if isinstance(dt, pd.BooleanDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+        elif pd.api.types.is_string_dtype(dt) and dt != object:
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out

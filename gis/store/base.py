@@ -1,0 +1,574 @@
+"""The store interface, and the SQL that GeoPackage and PostGIS share.
+
+Both stores keep one table per layer (`fid` integer key, `id` stable text key, `geom`, then the
+attribute columns as they came), one `landgis_history` table that records every change as
+who/when/old/new JSON, and a few bookkeeping tables (layers, runs, records). Everything a write
+does happens in one transaction, history included, so a failed or killed import leaves the
+store exactly as it was. The dialects differ only in how they spell a geometry, a parameter and
+a spatial filter; those are the hooks below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.crs import STORE_EPSG
+from gis.errors import ImportReport, InputError, NotFoundError, RowError
+
+HISTORY = "landgis_history"
+LAYERS = "landgis_layers"
+RUNS = "landgis_runs"
+RECORDS = "landgis_records"
+RESERVED_COLUMNS = ("fid", "geom")
+MAX_IDENT_BYTES = 63
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_layer_name(name: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name or "") or name.startswith("landgis_") or name.startswith(("gpkg_", "rtree_")):
+        raise InputError(
+            f"图层名“{name}”不合法。",
+            hint="图层名只能由小写英文字母、数字和下划线组成，以字母开头，如 industrial_parcels。",
+        )
+    return name
+
+
+def check_column_name(name: str, row_hint: str = "") -> str:
+    text = str(name).strip()
+    if not text or any(ord(ch) < 32 for ch in text):
+        raise InputError(f"字段名“{name}”为空或含控制字符{row_hint}。", hint="请在源文件中为该列起一个名字。")
+    if len(text.encode("utf-8")) > MAX_IDENT_BYTES:
+        raise InputError(f"字段名“{text}”过长（超过 {MAX_IDENT_BYTES} 字节）。", hint="请缩短字段名（中文字段名不超过 21 个字）。")
+    return text
+
+
+def _json_value(v):
+    if v is None:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (dt.date, dt.datetime, pd.Timestamp)):
+        return v.isoformat()
+    return v
+
+
+def feature_json(props: dict, geom) -> str:
+    body = {k: _json_value(v) for k, v in props.items()}
+    if geom is not None:
+        body["geometry"] = shapely.to_wkt(geom, rounding_precision=8)
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def column_kind(series: pd.Series) -> str:
+    """'INTEGER' | 'REAL' | 'BOOLEAN' | 'TEXT' — the portable type a column is stored as."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "INTEGER"
+    if pd.api.types.is_float_dtype(dtype):
+        return "REAL"
+    if dtype == object:
+        vals = series.dropna()
+        if len(vals) and all(isinstance(v, (bool, np.bool_)) for v in vals):
+            return "BOOLEAN"
+        if len(vals) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals):
+            return "INTEGER"
+        if len(vals) and all(isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, bool) for v in vals):
+            return "REAL"
+    return "TEXT"
+
+
+def _from_db(v, kind: str):
+    if v is None:
+        return None
+    if kind == "BOOLEAN":
+        return bool(v)
+    return v
+
+
+def to_db_value(v, kind: str):
+    v = _json_value(v)
+    if v is None:
+        return None
+    if kind == "BOOLEAN":
+        return bool(v)
+    if kind == "INTEGER":
+        return int(v)
+    if kind == "REAL":
+        return float(v)
+    return str(v)
+
+
+class Store(ABC):
+    """A place where layers, their history and analysis runs live."""
+
+    url: str
+    kind: str
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._column_cache: dict[str, dict[str, str]] = {}
+
+    # --- dialect hooks --------------------------------------------------------------------
+    ph = "?"
+
+    @abstractmethod
+    def _new_connection(self): ...
+
+    @abstractmethod
+    @contextmanager
+    def _transaction(self) -> Iterator[object]: ...
+
+    @abstractmethod
+    def _create_layer_table(self, cur, name: str, geometry_type: str, title: str) -> None: ...
+
+    @abstractmethod
+    def _add_column(self, cur, layer: str, column: str, kind: str) -> None: ...
+
+    @abstractmethod
+    def _table_columns(self, cur, layer: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def _geom_param(self) -> str:
+        """SQL expression for one geometry parameter."""
+
+    @abstractmethod
+    def _geom_to_db(self, geoms: np.ndarray) -> list: ...
+
+    @abstractmethod
+    def _geom_select(self) -> str:
+        """SQL expression selecting the geometry as something `_geom_from_db` reads."""
+
+    @abstractmethod
+    def _geom_from_db(self, values: list) -> np.ndarray: ...
+
+    @abstractmethod
+    def _bbox_clause(self, layer: str, bbox: tuple[float, float, float, float]) -> tuple[str, list]: ...
+
+    @abstractmethod
+    def _bootstrap(self, cur) -> None:
+        """Create the dialect's metadata tables (gpkg_* / extensions)."""
+
+    @abstractmethod
+    def _after_layer_write(self, cur, layer: str) -> None:
+        """Refresh extents/statistics after rows changed."""
+
+    # --- connections ----------------------------------------------------------------------
+    def connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._new_connection()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _q(self, sql: str) -> str:
+        return sql if self.ph == "?" else sql.replace("?", self.ph)
+
+    def _fetchall(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        cur = self.connection().cursor()
+        try:
+            cur.execute(self._q(sql), params)
+            return cur.fetchall()
+        finally:
+            cur.close()
+            self._end_read()
+
+    def _end_read(self) -> None:
+        """Close the implicit read transaction (PostgreSQL) so readers never hold snapshots."""
+
+    # --- set-up ---------------------------------------------------------------------------
+    def init(self) -> None:
+        with self._transaction() as cur:
+            self._bootstrap(cur)
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {LAYERS} (name TEXT PRIMARY KEY, title TEXT, geometry_type TEXT, created_at TEXT)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {RUNS} (run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, "
+                "user_name TEXT, input_hash TEXT, policy TEXT, meta TEXT, results TEXT)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {RECORDS} (kind TEXT NOT NULL, rkey TEXT NOT NULL, value TEXT, user_name TEXT, "
+                "updated_at TEXT, PRIMARY KEY (kind, rkey))"
+            )
+            self._create_history(cur)
+            self._register_tables(cur, [LAYERS, RUNS, RECORDS, HISTORY])
+
+    def _register_tables(self, cur, names: list[str]) -> None:
+        """Declare bookkeeping tables to the container format (GeoPackage lists them as attributes)."""
+
+    @abstractmethod
+    def _create_history(self, cur) -> None: ...
+
+    # --- layers ---------------------------------------------------------------------------
+    def layer_names(self) -> list[str]:
+        return [r[0] for r in self._fetchall(f"SELECT name FROM {LAYERS} ORDER BY name")]
+
+    def layer_exists(self, name: str) -> bool:
+        return bool(self._fetchall(f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
+
+    def layer_meta(self, name: str) -> dict:
+        rows = self._fetchall(f"SELECT name, title, geometry_type, created_at FROM {LAYERS} WHERE name = ?", (name,))
+        if not rows:
+            raise NotFoundError(f"图层 {name} 不存在。")
+        n, title, gtype, created = rows[0]
+        return {"name": n, "title": title, "geometry_type": gtype, "created_at": created}
+
+    def columns(self, name: str) -> dict[str, str]:
+        if name not in self._column_cache:
+            cur = self.connection().cursor()
+            try:
+                self._column_cache[name] = self._table_columns(cur, name)
+            finally:
+                cur.close()
+                self._end_read()
+        return self._column_cache[name]
+
+    def count(self, name: str) -> int:
+        check_layer_name(name)
+        return int(self._fetchall(f"SELECT COUNT(*) FROM {quote(name)}")[0][0])
+
+    def read_layer(
+        self,
+        name: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        ids: list[str] | None = None,
+        columns: list[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """A whole layer (or a bbox / id subset) as an EPSG:4490 GeoDataFrame, ordered by fid."""
+        if not self.layer_exists(name):
+            raise NotFoundError(f"图层 {name} 不存在。")
+        cols = self.columns(name)
+        wanted = [c for c in cols if columns is None or c in columns or c == "id"]
+        select = ", ".join([quote(c) for c in wanted] + [self._geom_select()])
+        sql = f"SELECT {select} FROM {quote(name)}"
+        params: list = []
+        clauses = []
+        if bbox is not None:
+            clause, p = self._bbox_clause(name, bbox)
+            clauses.append(clause)
+            params += p
+        if ids is not None:
+            if not ids:
+                clauses.append("1 = 0")
+            else:
+                clauses.append(f"id IN ({', '.join('?' for _ in ids)})")
+                params += list(ids)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY fid"
+        rows = self._fetchall(sql, params)
+        return self._frame(rows, wanted, cols)
+
+    def _frame(self, rows: list[tuple], wanted: list[str], kinds: dict[str, str]) -> gpd.GeoDataFrame:
+        data = {c: [r[i] for r in rows] for i, c in enumerate(wanted)}
+        frame = pd.DataFrame(data, columns=wanted)
+        for c in wanted:
+            kind = kinds.get(c, "TEXT")
+            if kind == "BOOLEAN":
+                frame[c] = pd.array([None if v is None else bool(v) for v in frame[c]], dtype="boolean")
+            elif kind == "REAL":
+                frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+            elif kind == "INTEGER":
+                frame[c] = pd.array(frame[c].tolist(), dtype="Int64")
+            else:
+                frame[c] = frame[c].astype(object)
+        geoms = self._geom_from_db([r[len(wanted)] for r in rows])
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORE_EPSG))
+
+    def get_feature(self, name: str, fid: str) -> dict | None:
+        gdf = self.read_layer(name, ids=[fid])
+        if gdf.empty:
+            return None
+        row = gdf.iloc[0]
+        props = {c: _json_value(row[c]) for c in gdf.columns if c != "geometry"}
+        props["geometry"] = row.geometry
+        return props
+
+    # --- writes ---------------------------------------------------------------------------
+    def import_features(
+        self,
+        name: str,
+        gdf: gpd.GeoDataFrame,
+        *,
+        mode: str = "append",
+        user: str = "system",
+        geometry_type: str = "GEOMETRY",
+        title: str | None = None,
+        reason: str | None = None,
+    ) -> ImportReport:
+        """All-or-nothing: the rows land with their history, or nothing changes at all."""
+        check_layer_name(name)
+        if mode not in ("append", "replace"):
+            raise InputError(f"导入模式“{mode}”不合法。", hint="请使用 append（追加）或 replace（替换）。")
+        if "id" not in gdf.columns:
+            raise InputError("待导入数据缺少 id 字段。")
+        ids = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in gdf["id"].tolist()]
+        errors = [RowError(i + 1, "id", "要素编号为空") for i, v in enumerate(ids) if not v]
+        seen: dict[str, int] = {}
+        for i, v in enumerate(ids):
+            if v in seen and v:
+                errors.append(RowError(i + 1, "id", f"要素编号 {v} 与第{seen[v]}行重复", v))
+            elif v:
+                seen[v] = i + 1
+        if errors:
+            raise InputError("导入被拒绝：要素编号有误，数据库未作任何修改。", errors, hint="每个要素需要唯一的 id。")
+        attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
+        for c in attrs:
+            if c in RESERVED_COLUMNS:
+                raise InputError(f"字段名“{c}”为系统保留字段。", hint=f"请在源文件中将其改名，如 {c}_src。")
+        kinds = {c: column_kind(gdf[c]) for c in attrs}
+        kinds["id"] = "TEXT"
+        geoms = np.asarray(gdf.geometry.values, dtype=object)
+        report = ImportReport(layer=name, mode=mode)
+        at = now_iso()
+        with self._transaction() as cur:
+            exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
+            if not exists:
+                self._create_layer_table(cur, name, geometry_type, title or name)
+                cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
+            self._column_cache.pop(name, None)
+            existing_cols = self._table_columns(cur, name)
+            for c in attrs:
+                if c not in existing_cols:
+                    self._add_column(cur, name, c, kinds[c])
+                    existing_cols[c] = kinds[c]
+            if mode == "replace":
+                old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
+                if old:
+                    self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
+                    cur.execute(f"DELETE FROM {quote(name)}")
+                    report.replaced = len(old)
+            else:
+                clash = self._existing_ids(cur, name, [i for i in ids if i])
+                if clash:
+                    rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
+                    raise InputError(
+                        "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
+                        rows,
+                        hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
+                    )
+            cols = ["id"] + [c for c in attrs if c != "id"]
+            col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
+            blobs = self._geom_to_db(geoms)
+            values_by_col = [gdf[c].tolist() if c != "id" else ids for c in cols]
+            rows = []
+            for r in range(len(gdf)):
+                rows.append(tuple(to_db_value(values_by_col[j][r], col_kinds[j]) for j in range(len(cols))) + (blobs[r],))
+            self._insert_rows(cur, name, cols, rows)
+            hist = []
+            for r in range(len(gdf)):
+                props = {cols[j]: rows[r][j] for j in range(len(cols))}
+                hist.append((name, ids[r], "insert", user, at, reason, None, feature_json(props, geoms[r])))
+            self._insert_history(cur, hist)
+            self._after_layer_write(cur, name)
+        self._column_cache.pop(name, None)
+        report.inserted = len(gdf)
+        return report
+
+    def _insert_rows(self, cur, name: str, cols: list[str], rows: list[tuple]) -> None:
+        names = ", ".join(quote(c) for c in cols) + ", geom"
+        params = ", ".join("?" for _ in cols) + ", " + self._geom_param()
+        cur.executemany(self._q(f"INSERT INTO {quote(name)} ({names}) VALUES ({params})"), rows)
+
+    def _insert_history(self, cur, rows: list[tuple]) -> None:
+        if rows:
+            cur.executemany(
+                self._q(f"INSERT INTO {HISTORY} (layer, feature_id, action, user_name, at, reason, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                rows,
+            )
+
+    def _cur_fetch(self, cur, sql: str, params=()) -> list[tuple]:
+        cur.execute(self._q(sql), params)
+        return cur.fetchall()
+
+    def _existing_ids(self, cur, name: str, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            rows = self._cur_fetch(cur, f"SELECT id FROM {quote(name)} WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)
+            found.update(r[0] for r in rows)
+        return found
+
+    def _record_removed(self, cur, name: str, ids: list[str], user: str, at: str, reason: str) -> None:
+        cols = list(self._table_columns(cur, name))
+        select = ", ".join([quote(c) for c in cols] + [self._geom_select()])
+        rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)}")
+        geoms = self._geom_from_db([r[len(cols)] for r in rows])
+        hist = []
+        for r, g in zip(rows, geoms):
+            props = {c: r[i] for i, c in enumerate(cols)}
+            hist.append((name, props["id"], "replace", user, at, reason, feature_json(props, g), None))
+        self._insert_history(cur, hist)
+
+    def update_feature(
+        self,
+        name: str,
+        fid: str,
+        changes: dict,
+        *,
+        geometry=None,
+        user: str,
+        reason: str | None = None,
+        action: str = "update",
+        expect: dict | None = None,
+    ) -> dict:
+        """Change one feature's attributes and/or geometry, with its history, atomically.
+
+        `expect` holds values the caller read before deciding (e.g. the old status); if the row
+        no longer has them, another writer got there first and nothing is written.
+        """
+        check_layer_name(name)
+        at = now_iso()
+        with self._transaction() as cur:
+            cols = self._table_columns(cur, name)
+            select = ", ".join([quote(c) for c in cols] + [self._geom_select()])
+            rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)} WHERE id = ?" + self._lock_suffix(), (fid,))
+            if not rows:
+                raise NotFoundError(f"图层 {name} 中没有编号为 {fid} 的要素。")
+            old_props = {c: _from_db(rows[0][i], cols[c]) for i, c in enumerate(cols)}
+            old_geom = self._geom_from_db([rows[0][len(cols)]])[0]
+            if expect:
+                for k, v in expect.items():
+                    if old_props.get(k) != v:
+                        raise InputError(
+                            f"要素 {fid} 的 {k} 已被他人修改（当前为 {old_props.get(k)}），本次修改未执行。",
+                            hint="请刷新后重试。",
+                        )
+            unknown = [k for k in changes if k not in cols]
+            for k in unknown:
+                check_column_name(k)
+                if k in RESERVED_COLUMNS or k == "id":
+                    raise InputError(f"字段 {k} 不可修改。")
+                kind = column_kind(pd.Series([changes[k]]))
+                self._add_column(cur, name, k, kind)
+                cols[k] = kind
+            sets = []
+            params: list = []
+            for k, v in changes.items():
+                if k == "id":
+                    raise InputError("要素编号 id 不可修改。")
+                sets.append(f"{quote(k)} = ?")
+                params.append(to_db_value(v, cols[k]))
+            new_geom = old_geom
+            if geometry is not None:
+                sets.append(f"geom = {self._geom_param()}")
+                params.append(self._geom_to_db(np.array([geometry], dtype=object))[0])
+                new_geom = geometry
+            if sets:
+                cur.execute(self._q(f"UPDATE {quote(name)} SET {', '.join(sets)} WHERE id = ?"), params + [fid])
+            new_props = dict(old_props)
+            for k, v in changes.items():
+                new_props[k] = to_db_value(v, cols[k])
+            self._insert_history(cur, [(name, fid, action, user, at, reason, feature_json(old_props, old_geom), feature_json(new_props, new_geom))])
+            self._after_layer_write(cur, name)
+        self._column_cache.pop(name, None)
+        new_props["geometry"] = new_geom
+        return new_props
+
+    def _lock_suffix(self) -> str:
+        return ""
+
+    def history(self, name: str | None = None, fid: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT hid, layer, feature_id, action, user_name, at, reason, old, new FROM {HISTORY}"
+        clauses, params = [], []
+        if name:
+            clauses.append("layer = ?")
+            params.append(name)
+        if fid:
+            clauses.append("feature_id = ?")
+            params.append(fid)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY hid"
+        rows = self._fetchall(sql, params)
+        frame = pd.DataFrame(rows, columns=["hid", "layer", "feature_id", "action", "user", "at", "reason", "old", "new"])
+        return frame
+
+    # --- runs and records -----------------------------------------------------------------
+    def save_run(self, kind: str, table: pd.DataFrame, *, user: str, input_hash: str, policy: str, meta: dict | None = None) -> str:
+        run_id = f"{kind}-{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        results = table.to_json(orient="split", force_ascii=False, index=False)
+        with self._transaction() as cur:
+            cur.execute(
+                self._q(f"INSERT INTO {RUNS} (run_id, kind, created_at, user_name, input_hash, policy, meta, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                (run_id, kind, now_iso(), user, input_hash, policy, json.dumps(meta or {}, ensure_ascii=False), results),
+            )
+        return run_id
+
+    def get_run(self, run_id: str) -> tuple[dict, pd.DataFrame]:
+        rows = self._fetchall(f"SELECT run_id, kind, created_at, user_name, input_hash, policy, meta, results FROM {RUNS} WHERE run_id = ?", (run_id,))
+        if not rows:
+            raise NotFoundError(f"没有编号为 {run_id} 的运行记录。")
+        r = rows[0]
+        meta = {"run_id": r[0], "kind": r[1], "created_at": r[2], "user": r[3], "input_hash": r[4], "policy": r[5], **json.loads(r[6] or "{}")}
+        import io as _io
+
+        table = pd.read_json(_io.StringIO(r[7]), orient="split", dtype=False)
+        return meta, table
+
+    def list_runs(self, kind: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT run_id, kind, created_at, user_name, input_hash, policy FROM {RUNS}"
+        params = []
+        if kind:
+            sql += " WHERE kind = ?"
+            params.append(kind)
+        sql += " ORDER BY created_at, run_id"
+        return pd.DataFrame(self._fetchall(sql, params), columns=["run_id", "kind", "created_at", "user", "input_hash", "policy"])
+
+    def put_record(self, kind: str, key: str, value: dict, *, user: str) -> None:
+        """Small keyed documents (class adjustments, API keys) with a history row each time."""
+        at = now_iso()
+        body = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        with self._transaction() as cur:
+            old = self._cur_fetch(cur, f"SELECT value FROM {RECORDS} WHERE kind = ? AND rkey = ?", (kind, key))
+            if old:
+                cur.execute(self._q(f"UPDATE {RECORDS} SET value = ?, user_name = ?, updated_at = ? WHERE kind = ? AND rkey = ?"), (body, user, at, kind, key))
+            else:
+                cur.execute(self._q(f"INSERT INTO {RECORDS} (kind, rkey, value, user_name, updated_at) VALUES (?, ?, ?, ?, ?)"), (kind, key, body, user, at))
+            self._insert_history(cur, [(f"{RECORDS}:{kind}", key, "update" if old else "insert", user, at, value.get("reason"), old[0][0] if old else None, body)])
+
+    def get_records(self, kind: str) -> dict[str, dict]:
+        rows = self._fetchall(f"SELECT rkey, value FROM {RECORDS} WHERE kind = ? ORDER BY rkey", (kind,))
+        return {k: json.loads(v) for k, v in rows}
+
+
+def input_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

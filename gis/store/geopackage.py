@@ -1,0 +1,286 @@
+"""The embedded default store: one OGC GeoPackage file, written with plain sqlite3.
+
+Writing the GeoPackage ourselves (rather than through GDAL) is what lets an import, its
+history rows and its spatial-index updates share one SQLite transaction: GDAL commits on its own
+schedule. The file stays a standard GeoPackage 1.3 (gpkg_* tables, GeoPackageBinary geometry,
+R-tree extension with the standard triggers), so QGIS, ArcGIS and ogr2ogr open it directly and
+their edits keep the index right. WAL mode lets the API read while an import writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from gis.crs import MEASURE_EPSG, STORE_EPSG
+from gis.store.base import Store, quote
+
+GPKG_APPLICATION_ID = 0x47504B47
+GPKG_USER_VERSION = 10300
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_HEADER = struct.Struct("<2sBBi4d")
+_EMPTY_HEADER = struct.Struct("<2sBBi")
+
+
+def encode(geoms: np.ndarray, srs_id: int = STORE_EPSG) -> list[bytes | None]:
+    """GeoPackageBinary blobs: 'GP', version 0, little-endian, xy envelope, then ISO WKB."""
+    arr = np.asarray(geoms, dtype=object)
+    out: list[bytes | None] = [None] * len(arr)
+    present = np.array([g is not None for g in arr], dtype=bool)
+    if not present.any():
+        return out
+    idx = np.nonzero(present)[0]
+    sub = arr[idx]
+    wkb = shapely.to_wkb(sub, output_dimension=2, byte_order=1, flavor="iso")
+    bounds = shapely.bounds(sub)
+    empty = shapely.is_empty(sub)
+    for k, i in enumerate(idx):
+        if empty[k]:
+            out[i] = _EMPTY_HEADER.pack(b"GP", 0, 0x11, srs_id) + wkb[k]
+        else:
+            b = bounds[k]
+            out[i] = _HEADER.pack(b"GP", 0, 0x03, srs_id, b[0], b[2], b[1], b[3]) + wkb[k]
+    return out
+
+
+def _wkb_start(blob: bytes) -> int:
+    return 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0x07, 0)
+
+
+def decode(blobs: list) -> np.ndarray:
+    out = np.empty(len(blobs), dtype=object)
+    wkbs = []
+    where = []
+    for i, b in enumerate(blobs):
+        if b is None:
+            out[i] = None
+            continue
+        b = bytes(b)
+        wkbs.append(b[_wkb_start(b):])
+        where.append(i)
+    if wkbs:
+        out[np.array(where)] = shapely.from_wkb(wkbs)
+    return out
+
+
+def _envelope(blob) -> tuple[float, float, float, float] | None:
+    if blob is None:
+        return None
+    b = bytes(blob)
+    flags = b[3]
+    if flags & 0x10:
+        return None
+    if (flags >> 1) & 0x07:
+        minx, maxx, miny, maxy = struct.unpack_from("<4d", b, 8)
+        return minx, maxx, miny, maxy
+    g = shapely.from_wkb(b[_wkb_start(b):])
+    if g.is_empty:
+        return None
+    x0, y0, x1, y1 = g.bounds
+    return x0, x1, y0, y1
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the standard R-tree triggers call (GDAL provides them in its own driver)."""
+
+    def is_empty(blob):
+        if blob is None:
+            return None
+        return 1 if _envelope(blob) is None else 0
+
+    def part(i):
+        def f(blob):
+            env = _envelope(blob)
+            return None if env is None else env[i]
+
+        return f
+
+    conn.create_function("ST_IsEmpty", 1, is_empty, deterministic=True)
+    conn.create_function("ST_MinX", 1, part(0), deterministic=True)
+    conn.create_function("ST_MaxX", 1, part(1), deterministic=True)
+    conn.create_function("ST_MinY", 1, part(2), deterministic=True)
+    conn.create_function("ST_MaxY", 1, part(3), deterministic=True)
+
+
+_SRS_ROWS = [
+    ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+    ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+]
+
+
+def _srs_row(epsg: int) -> tuple:
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(epsg)
+    return (crs.name, epsg, "EPSG", epsg, crs.to_wkt("WKT1_GDAL"), crs.name)
+
+
+class GeoPackageStore(Store):
+    kind = "geopackage"
+    ph = "?"
+
+    def __init__(self, path: str | Path):
+        super().__init__()
+        self.path = Path(path)
+        self.url = str(self.path)
+
+    def _new_connection(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        if fresh:
+            conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _register_functions(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        conn = self.connection()
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            cur.close()
+
+    def _bootstrap(self, cur) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, "
+            "organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, "
+            "identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT "
+            "(strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER, "
+            "CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+            "geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, "
+            "CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name), "
+            "CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name), "
+            "CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+            "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+        )
+        rows = _SRS_ROWS + [_srs_row(4326), _srs_row(STORE_EPSG), _srs_row(MEASURE_EPSG)]
+        for r in rows:
+            cur.execute("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", r)
+
+    def _register_tables(self, cur, names: list[str]) -> None:
+        for n in names:
+            cur.execute(
+                "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?, 'attributes', ?, ?)",
+                (n, n, "landgis bookkeeping"),
+            )
+
+    def _create_history(self, cur) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS landgis_history (hid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL, "
+            "feature_id TEXT NOT NULL, action TEXT NOT NULL, user_name TEXT, at TEXT NOT NULL, reason TEXT, old TEXT, new TEXT)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS landgis_history_feature ON landgis_history (layer, feature_id)")
+
+    def _create_layer_table(self, cur, name: str, geometry_type: str, title: str) -> None:
+        t = quote(name)
+        rt = quote(f"rtree_{name}_geom")
+        cur.execute(f"CREATE TABLE {t} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom {geometry_type}, id TEXT NOT NULL UNIQUE)")
+        cur.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)",
+            (name, name, title, STORE_EPSG),
+        )
+        cur.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)", (name, geometry_type, STORE_EPSG))
+        cur.execute(f"CREATE VIRTUAL TABLE {rt} USING rtree(id, minx, maxx, miny, maxy)")
+        cur.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (name,),
+        )
+        env = 'ST_MinX(NEW."geom"), ST_MaxX(NEW."geom"), ST_MinY(NEW."geom"), ST_MaxY(NEW."geom")'
+        trig = lambda suffix: quote(f"rtree_{name}_geom_{suffix}")  # noqa: E731
+        cur.execute(
+            f'CREATE TRIGGER {trig("insert")} AFTER INSERT ON {t} WHEN (NEW."geom" NOT NULL AND NOT ST_IsEmpty(NEW."geom")) '
+            f"BEGIN INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, {env}); END"
+        )
+        cur.execute(
+            f'CREATE TRIGGER {trig("update1")} AFTER UPDATE OF "geom" ON {t} WHEN OLD.fid = NEW.fid AND '
+            f'(NEW."geom" NOTNULL AND NOT ST_IsEmpty(NEW."geom")) BEGIN INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, {env}); END'
+        )
+        cur.execute(
+            f'CREATE TRIGGER {trig("update2")} AFTER UPDATE OF "geom" ON {t} WHEN OLD.fid = NEW.fid AND '
+            f'(NEW."geom" ISNULL OR ST_IsEmpty(NEW."geom")) BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END'
+        )
+        cur.execute(
+            f'CREATE TRIGGER {trig("update3")} AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND '
+            f'(NEW."geom" NOTNULL AND NOT ST_IsEmpty(NEW."geom")) BEGIN DELETE FROM {rt} WHERE id = OLD.fid; '
+            f"INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, {env}); END"
+        )
+        cur.execute(
+            f'CREATE TRIGGER {trig("update4")} AFTER UPDATE ON {t} WHEN OLD.fid != NEW.fid AND '
+            f'(NEW."geom" ISNULL OR ST_IsEmpty(NEW."geom")) BEGIN DELETE FROM {rt} WHERE id IN (OLD.fid, NEW.fid); END'
+        )
+        cur.execute(f'CREATE TRIGGER {trig("delete")} AFTER DELETE ON {t} WHEN OLD."geom" NOT NULL BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END')
+
+    def _add_column(self, cur, layer: str, column: str, kind: str) -> None:
+        sql_type = {"INTEGER": "INTEGER", "REAL": "REAL", "BOOLEAN": "BOOLEAN", "TEXT": "TEXT"}[kind]
+        cur.execute(f"ALTER TABLE {quote(layer)} ADD COLUMN {quote(column)} {sql_type}")
+
+    def _table_columns(self, cur, layer: str) -> dict[str, str]:
+        cur.execute(f"PRAGMA table_info({quote(layer)})")
+        out: dict[str, str] = {}
+        for _, name, decl, *_ in cur.fetchall():
+            if name in ("fid", "geom"):
+                continue
+            d = (decl or "").upper()
+            if d.startswith(("INT", "MEDIUMINT", "SMALLINT", "TINYINT")):
+                out[name] = "INTEGER"
+            elif d.startswith(("REAL", "DOUBLE", "FLOAT")):
+                out[name] = "REAL"
+            elif d.startswith("BOOL"):
+                out[name] = "BOOLEAN"
+            else:
+                out[name] = "TEXT"
+        return out
+
+    def _geom_param(self) -> str:
+        return "?"
+
+    def _geom_to_db(self, geoms: np.ndarray) -> list:
+        return encode(geoms)
+
+    def _geom_select(self) -> str:
+        return "geom"
+
+    def _geom_from_db(self, values: list) -> np.ndarray:
+        return decode(values)
+
+    def _bbox_clause(self, layer: str, bbox) -> tuple[str, list]:
+        rt = quote(f"rtree_{layer}_geom")
+        minx, miny, maxx, maxy = bbox
+        return f"fid IN (SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)", [maxx, minx, maxy, miny]
+
+    def _after_layer_write(self, cur, layer: str) -> None:
+        rt = quote(f"rtree_{layer}_geom")
+        cur.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {rt}")
+        ext = cur.fetchone()
+        cur.execute(
+            "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+            "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+            (*ext, layer),
+        )

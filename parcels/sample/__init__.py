@@ -1,0 +1,23 @@
+"""The bundled sample data: the plan's layers (schematic geometry) and the calibrated synthetic enterprises.
+
+Nothing here is surveyed: every feature says `geometry_source = "schematic"` and its
+`data_source` cites the plan or the seeded generator. Real data replaces it through imports.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+SAMPLE_ORDER = ("zone_boundary", "park_zones", "roads", "landmarks", "reserve_parcels", "industrial_parcels", "enterprises")
+
+
+def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
+    """Every sample layer keyed by layer name, in EPSG:4490, in a load order that respects links."""
+    from parcels.sample.enterprises import generate_enterprises
+    from parcels.sample.plan import build_plan_layers
+
+    layers = build_plan_layers()
+    enterprises, industrial = generate_enterprises(layers["park_zones"], seed=seed)
+    layers["industrial_parcels"] = industrial
+    layers["enterprises"] = enterprises
+    return {name: layers[name] for name in SAMPLE_ORDER}

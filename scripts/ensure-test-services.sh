@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install and start what the test suite needs from Debian packages: PostgreSQL 15 + PostGIS 3.
+# Idempotent: on a machine that already has them it only checks the cluster is up.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql-15)
+ls /usr/share/postgresql/15/extension/postgis.control >/dev/null 2>&1 || need_apt+=(postgresql-15-postgis-3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing ${need_apt[*]} (Debian packages)…"
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! pg_lsclusters 2>/dev/null | grep -q '^15 *main'; then
+  pg_createcluster 15 main >/dev/null
+fi
+if ! pg_lsclusters | grep -q '^15 *main.*online'; then
+  pg_ctlcluster --skip-systemctl-redirect 15 main start
+fi
+for _ in $(seq 1 30); do
+  pg_isready -h 127.0.0.1 -p 5432 -q && break
+  sleep 1
+done
+
+PGURL_ADMIN=${LANDGIS_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}
+DB=${LANDGIS_TEST_DB:-landgis_test}
+psql "$PGURL_ADMIN" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 || psql "$PGURL_ADMIN" -qc "CREATE DATABASE $DB"
+psql "${PGURL_ADMIN%/*}/$DB" -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+echo "PostGIS ready: ${PGURL_ADMIN%/*}/$DB"
