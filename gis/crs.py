@@ -17,6 +17,8 @@ import numpy as np
 import shapely
 from pyproj import CRS, Proj, Transformer
 
+from gis.errors import InputError
+
 STORE_EPSG = 4490
 MEASURE_EPSG = 4546
 MU_PER_M2 = 15 / 10000
@@ -36,11 +38,14 @@ GK_CANDIDATES = {
 GCJ02 = "GCJ02"
 
 
-class CRSDetectionError(ValueError):
+class CRSDetectionError(InputError):
     """Coordinates that fit no coordinate system landgis knows for the zone.
 
     The message is in Chinese for officials and says how to fix the file.
     """
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
 
 
 @dataclass(frozen=True)

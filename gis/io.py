@@ -296,7 +296,10 @@ def read_features(
         elif suffix == ".shp" and encoding is None:
             used_encoding = shapefile_encoding(path)
         try:
-            gdf = pyogrio.read_dataframe(source, layer=layer, encoding=used_encoding, use_arrow=False)
+            if suffix == ".parquet":
+                gdf = gpd.read_parquet(path)
+            else:
+                gdf = pyogrio.read_dataframe(source, layer=layer, encoding=used_encoding, use_arrow=False)
         except Exception as exc:
             raise InputError(
                 f"无法读取文件 {path.name}：{str(exc).splitlines()[0][:300]}",
