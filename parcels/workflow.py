@@ -1,0 +1,89 @@
+"""The approval workflow of a reserve parcel (SPEC §4), and the rules an edit must satisfy.
+
+报批 → 组卷上报 → 获批 → 供地 is a legal sequence: a parcel cannot be supplied before it is
+approved, so status moves one step forward at a time. Going back (a rejected 组卷, a cancelled
+supply) happens in real life, but only an admin may do it and only with a reason, which the
+history keeps. Deletion is the status 已注销, never a removed row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import shapely
+
+from gis.crs import to_measure
+from gis.errors import InputError
+from parcels.schema import DELETED_STATUS, RESERVE_STATUSES
+
+SUPPLY_METHODS = ("出让", "划拨")
+MAX_OVERLAP_M2 = 1.0
+
+
+def check_transition(current: str, new: str, *, role: str, reason: str | None, supply_method: str | None = None) -> str:
+    """Return the history action ("status" | "revert" | "delete"), or refuse with the reason why."""
+    allowed = RESERVE_STATUSES + (DELETED_STATUS,)
+    if new not in allowed:
+        raise InputError(f"状态“{new}”无效。", hint=f"可用状态：{' → '.join(RESERVE_STATUSES)}，或 {DELETED_STATUS}（注销）。")
+    if new == current:
+        raise InputError(f"地块已处于“{current}”状态，无需变更。")
+    if new == DELETED_STATUS:
+        if role != "admin":
+            raise InputError("只有管理员（admin）可以注销地块。")
+        if not reason:
+            raise InputError("注销地块必须填写原因。", hint="请用 --reason 说明注销原因。")
+        return "delete"
+    if current == DELETED_STATUS:
+        if role != "admin" or not reason:
+            raise InputError("已注销的地块只能由管理员填写原因后恢复。", hint="请用 --reason 说明恢复原因。")
+        return "revert"
+    i, j = RESERVE_STATUSES.index(current), RESERVE_STATUSES.index(new)
+    if j < i:
+        if role != "admin":
+            raise InputError(f"状态只能向前推进（当前“{current}”），回退需管理员操作。")
+        if not reason:
+            raise InputError(f"将状态从“{current}”回退到“{new}”必须填写原因。", hint="请用 --reason 说明回退原因。")
+        return "revert"
+    if j > i + 1:
+        skipped = "、".join(RESERVE_STATUSES[i + 1 : j])
+        raise InputError(f"状态不能跳过“{skipped}”：当前“{current}”，下一步应为“{RESERVE_STATUSES[i + 1]}”。")
+    if new == "已供地" and supply_method not in SUPPLY_METHODS:
+        raise InputError("变更为“已供地”时须注明供地方式。", hint="请用 --supply-method 出让 或 --supply-method 划拨。")
+    return "status"
+
+
+def status_changes(new: str, *, date: str | None = None, supply_method: str | None = None) -> dict:
+    day = date or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        raise InputError(f"日期“{day}”格式不对。", hint="请使用 YYYY-MM-DD，如 2026-11-24。")
+    changes = {"status": new, "status_date": day}
+    if supply_method is not None:
+        changes["supply_method"] = supply_method
+    return changes
+
+
+def check_parcel_geometry(geom, *, parcel_id: str, allowed_areas: list, others: dict[str, object]) -> None:
+    """A valid, non-empty polygon inside the zone or the expansion, overlapping no other parcel by over 1 m²."""
+    if geom is None or shapely.is_empty(geom):
+        raise InputError(f"地块 {parcel_id} 的新几何为空。")
+    if shapely.get_type_id(geom) not in (3, 6):
+        raise InputError(f"地块 {parcel_id} 的新几何不是面（{geom.geom_type}）。")
+    if not shapely.is_valid(geom):
+        raise InputError(f"地块 {parcel_id} 的新几何无效：{shapely.is_valid_reason(geom)}。", hint="请修复自相交等问题后重新提交。")
+    if allowed_areas:
+        area_union = shapely.union_all(np.asarray(allowed_areas, dtype=object))
+        outside = shapely.difference(to_measure(np.array([geom]))[0], to_measure(np.array([area_union]))[0])
+        if outside.area > MAX_OVERLAP_M2:
+            raise InputError(f"地块 {parcel_id} 有 {outside.area:.1f} 平方米位于高新区及扩区范围之外。", hint="请将地块限定在高新区或扩区范围内。")
+    if others:
+        ids = list(others)
+        geoms = to_measure(np.asarray([others[k] for k in ids], dtype=object))
+        mine = to_measure(np.array([geom]))[0]
+        overlap = shapely.area(shapely.intersection(mine, geoms))
+        bad = [(ids[k], overlap[k]) for k in np.nonzero(overlap > MAX_OVERLAP_M2)[0]]
+        if bad:
+            text = "、".join(f"{fid}（{a:.1f} 平方米）" for fid, a in bad)
+            raise InputError(f"地块 {parcel_id} 与其他储备地块重叠：{text}。", hint="储备地块之间重叠不得超过 1 平方米。")
