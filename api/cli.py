@@ -171,9 +171,12 @@ def export_cmd(
             return
         gdf = s.read_layer(layer)
         spec = LAYERS.get(layer)
-        write_features(gdf, file, crs=crs, layer=layer, labels=spec.labels_zh() if spec else None)
+        notes: list[str] = []
+        write_features(gdf, file, crs=crs, layer=layer, labels=spec.labels_zh() if spec else None, warnings=notes)
     except (InputError, NotFoundError) as exc:
         fail(exc)
+    for note in notes:
+        err.print(f"[yellow]提示：[/]{note}", highlight=False)
     out.print(f"已导出 / exported {len(gdf)} 个要素（{layer}）到 {file}")
 
 

@@ -416,8 +416,12 @@ def write_features(
     crs: str | int | None = None,
     layer: str | None = None,
     labels: dict[str, str] | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
-    """Write a layer; the format comes from the suffix (.gpkg .shp .geojson .fgb .parquet .csv .xlsx)."""
+    """Write a layer; the format comes from the suffix (.gpkg .shp .geojson .fgb .parquet .csv .xlsx).
+
+    Shapefile limits (254-byte text) are reported through `warnings`, never hit silently.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in WRITE_SUFFIXES:
@@ -443,6 +447,11 @@ def write_features(
     driver = VECTOR_WRITE_DRIVERS[suffix]
     kwargs: dict = {}
     if driver == "ESRI Shapefile":
+        for col in out.columns:
+            if col != out.geometry.name and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype)):
+                too_long = out[col].dropna().astype(str).map(lambda v: len(v.encode("utf-8")) > 254)
+                if too_long.any() and warnings is not None:
+                    warnings.append(f"shapefile 文本字段最长 254 字节：字段 {col} 有 {int(too_long.sum())} 个值被截断；完整内容请导出为 .gpkg 或 .geojson。")
         out = out.rename(columns={c: SHP_SHORT_NAMES[c] for c in out.columns if c in SHP_SHORT_NAMES})
         kwargs["encoding"] = "UTF-8"
         if path.exists():
@@ -453,7 +462,11 @@ def write_features(
     if driver == "GeoJSON":
         kwargs["layer_options"] = {"WRITE_NAME": "NO"}
     out = _plain_dtypes(out)
-    pyogrio.write_dataframe(out, path, driver=driver, layer=layer or path.stem, **kwargs)
+    import warnings as _warnings
+
+    with _warnings.catch_warnings():
+        _warnings.filterwarnings("ignore", message=".*has been truncated to 254 characters.*")
+        pyogrio.write_dataframe(out, path, driver=driver, layer=layer or path.stem, **kwargs)
     return path
 
 
