@@ -109,10 +109,13 @@ def area_m2(geoms) -> np.ndarray:
     if arr.size == 0:
         return np.zeros(0)
     plane = shapely.area(to_measure(arr))
-    centroids = shapely.centroid(arr)
-    lon = shapely.get_x(centroids)
-    lat = shapely.get_y(centroids)
-    area = plane / areal_scale(lon, lat)
+    area = np.zeros(len(arr), dtype=float)
+    ok = np.array([g is not None for g in arr], dtype=bool)
+    ok[ok] = ~shapely.is_empty(arr[ok])
+    if ok.any():
+        centroids = shapely.centroid(arr[ok])
+        scale = areal_scale(shapely.get_x(centroids), shapely.get_y(centroids))
+        area[ok] = plane[ok] / scale
     area[~np.isfinite(area)] = 0.0
     return area
 

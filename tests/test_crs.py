@@ -93,3 +93,8 @@ def test_parse_crs_inputs():
     assert crs.parse_crs("gcj-02") == crs.GCJ02
     with pytest.raises(crs.CRSDetectionError):
         crs.parse_crs("EPSG:999999")
+
+
+def test_area_of_empty_and_missing_geometry_is_zero():
+    got = crs.area_m2(np.array([ZONE_BOX, shapely.Polygon(), None], dtype=object))
+    assert got[0] > 0 and got[1] == 0 and got[2] == 0
