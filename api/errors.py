@@ -27,7 +27,7 @@ def problem(status: int, detail: str, *, errors: list | None = None, hint: str |
 def install(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError):
-        return problem(getattr(exc, "status_code", 422), exc.detail, errors=[e.to_dict() for e in exc.errors], hint=exc.hint, instance=str(request.url.path))
+        return problem(getattr(exc, "status_code", 422), exc.detail, errors=exc.error_dicts(), hint=exc.hint, instance=str(request.url.path))
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError):

@@ -94,3 +94,141 @@ def re_resolve(store: Store, layer: str, *, user: str):
         changes = {k: row[k] for k in ("area_m2", "area_mu") if k in updated.columns}
         store.update_feature(layer, fid, changes, geometry=row.geometry, user=user, reason="按四至重新解析（道路数据更新）", action="resolve", expect={"geometry_source": "schematic"})
     return report
+
+
+ADJUSTMENT_KIND = "class_adjustment"
+
+
+def load_enterprise_source(store: Store, source: str, *, encoding: str | None = None):
+    """An enterprise table from a file (CSV/XLSX/OGR) or, by name, the store's `enterprises` layer.
+
+    Returns (frame, input bytes for hashing, label).
+    """
+    import io as _io
+    from pathlib import Path
+
+    import pandas as pd
+
+    from gis.errors import InputError
+    from gis.io import read_features
+
+    path = Path(source)
+    if path.exists():
+        read = read_features(path, encoding=encoding)
+        frame = pd.DataFrame(read.frame.drop(columns=read.frame.geometry.name)) if hasattr(read.frame, "geometry") and read.frame.geometry.name in read.frame else pd.DataFrame(read.frame)
+        if hasattr(read.frame, "geometry") and "lon" not in frame.columns:
+            pts = read.frame.geometry
+            if len(pts) and (pts.geom_type == "Point").all():
+                frame["lon"], frame["lat"] = pts.x.to_numpy(), pts.y.to_numpy()
+        return frame, path.read_bytes(), path.name
+    if store.layer_exists(source):
+        gdf = store.read_layer(source)
+        frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        buf = _io.StringIO()
+        frame.to_csv(buf, index=False)
+        return frame, buf.getvalue().encode("utf-8"), f"图层 {source}"
+    raise InputError(f"找不到企业数据“{source}”：既不是文件，也不是存储中的图层。", hint="请给出 CSV/XLSX 文件路径，或使用图层名 enterprises。")
+
+
+def recorded_adjustments(store: Store):
+    import pandas as pd
+
+    records = store.get_records(ADJUSTMENT_KIND)
+    rows = [{"enterprise_id": k, "class": v.get("class"), "reason": v.get("reason")} for k, v in records.items()]
+    return pd.DataFrame(rows, columns=["enterprise_id", "class", "reason"])
+
+
+def record_adjustment(store: Store, enterprise_id: str, new_class: str, *, reason: str, user: str) -> None:
+    from gis.errors import InputError
+
+    if not reason or not reason.strip():
+        raise InputError("调档必须填写原因。", hint="请用 --reason 说明调档依据。")
+    if new_class not in ("A", "B", "C", "D"):
+        raise InputError(f"等级“{new_class}”无效。", hint="等级只能是 A、B、C、D 之一。")
+    store.put_record(ADJUSTMENT_KIND, enterprise_id, {"class": new_class, "reason": reason.strip()}, user=user)
+
+
+def run_scoring(store: Store, frame, data: bytes, *, policy: str | None, user: str, label: str):
+    """Score an enterprise table, store the run (input hash, policy, time, user) and return it."""
+    from gis.store.base import input_hash
+    from parcels.efficiency import DEFAULT_POLICY, load_policy, normalize_enterprise_table, score_enterprises
+
+    pol = load_policy(policy or DEFAULT_POLICY)
+    table = normalize_enterprise_table(frame)
+    parcels = store.read_layer("industrial_parcels") if store.layer_exists("industrial_parcels") else None
+    result = score_enterprises(table, pol, parcels=parcels, adjustments=recorded_adjustments(store))
+    result.input_hash = input_hash(data)
+    run_id = store.save_run(
+        "efficiency",
+        result.results,
+        user=user,
+        input_hash=result.input_hash,
+        policy=pol.name,
+        meta={"source": label, "rows": int(len(result.results)), "warnings": list(result.warnings)},
+    )
+    return run_id, result
+
+
+def efficiency_features(store: Store, result):
+    """The results joined to land: each enterprise's parcels (dissolved), else its point."""
+    import geopandas as gpd
+    import shapely
+
+    rows = result.csv_frame()
+    geoms = {}
+    if store.layer_exists("industrial_parcels"):
+        parcels = store.read_layer("industrial_parcels").set_index("id")
+        links = result.links
+        for eid, group in links.groupby("enterprise_id"):
+            ids = [p for p in group["parcel_id"] if p in parcels.index]
+            if ids:
+                geoms[eid] = shapely.union_all(parcels.loc[ids].geometry.values)
+    if store.layer_exists("enterprises"):
+        ents = store.read_layer("enterprises")
+        for r in ents.itertuples():
+            if r.enterprise_id not in geoms and r.geometry is not None:
+                geoms[r.enterprise_id] = r.geometry
+    return gpd.GeoDataFrame(rows, geometry=[geoms.get(e) for e in rows["enterprise_id"]], crs=4490)
+
+
+CHECK_DEFAULT_RULES = ["national_2008"]
+"""Checks default to the confirmed national rules; unverified and sample sets are opt-in (--rules)."""
+SHEET_DEFAULT_RULES = None
+"""Sheets show every bundled set (sample and unverified rows visibly marked), for the official to choose."""
+
+
+def _rules(names: str | list[str] | None, default):
+    from parcels.standard_land import load_rules
+
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return load_rules(names or default)
+
+
+def standard_land_check(store: Store, project: dict, *, rules: str | list[str] | None = None):
+    """Check a proposed project (SPEC §6); a parcel_id binds the sheet issued on that parcel too."""
+    from parcels.standard_land import check_project
+
+    parcel = None
+    if project.get("parcel_id"):
+        parcel = store.get_feature(RESERVE, str(project["parcel_id"]))
+        if parcel is None:
+            raise NotFoundError(f"储备地块 {project['parcel_id']} 不存在。")
+        parcel = {k: v for k, v in parcel.items() if k != "geometry"}
+    return check_project(project, _rules(rules, CHECK_DEFAULT_RULES), parcel)
+
+
+def parcel_indicator_sheet(store: Store, parcel_id: str, *, rules: str | list[str] | None = None, industry_code: str | None = None, issue: bool = False, user: str = "system"):
+    """The 指标清单 of a reserve parcel; with issue=True its limits are stored on the parcel (with history)."""
+    from parcels.standard_land import parcel_sheet, sheet_limits_for_parcel
+
+    feature = store.get_feature(RESERVE, parcel_id)
+    if feature is None:
+        raise NotFoundError(f"储备地块 {parcel_id} 不存在。")
+    parcel = {k: v for k, v in feature.items() if k != "geometry"}
+    ruleset = _rules(rules, SHEET_DEFAULT_RULES)
+    sheet = parcel_sheet(parcel, ruleset, industry_code=industry_code)
+    if issue:
+        limits = sheet_limits_for_parcel(parcel, ruleset, industry_code=industry_code)
+        store.update_feature(RESERVE, parcel_id, limits, user=user, reason="发布标准地指标清单", action="sheet")
+    return sheet

@@ -45,6 +45,10 @@ class InputError(ValueError):
         self.hint = hint
         super().__init__(self.render())
 
+    def error_dicts(self) -> list[dict]:
+        """Each bad row/field as a JSON-ready dict (for problem+json `errors`)."""
+        return [e.to_dict() if hasattr(e, "to_dict") else dict(e) for e in self.errors]
+
     def render(self, limit: int = 20) -> str:
         lines = [self.detail]
         for e in self.errors[:limit]:

@@ -20,7 +20,7 @@ from pyproj import Geod
 from typer.testing import CliRunner
 
 from api.cli import app
-from tests.conftest import SEED_DIR
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
 
 runner = CliRunner()
 GEOD = Geod(ellps="GRS80")
