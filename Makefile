@@ -8,10 +8,11 @@ BIN := $(VENV)/bin
 
 .PHONY: serve test install bench
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml scripts/fetch-map-assets.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	bash scripts/fetch-map-assets.sh
 	touch $@
 
 install: $(BIN)/.installed

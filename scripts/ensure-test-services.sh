@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install and start what the test suite needs from Debian packages: PostgreSQL 15 + PostGIS 3.
+# Install and start what the test suite needs from Debian packages: PostgreSQL 15 + PostGIS 3,
+# Chromium and CJK fonts for the map tests, npm for the vendored map assets.
 # Idempotent: on a machine that already has them it only checks the cluster is up.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -7,6 +8,10 @@ export DEBIAN_FRONTEND=noninteractive
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql-15)
 ls /usr/share/postgresql/15/extension/postgis.control >/dev/null 2>&1 || need_apt+=(postgresql-15-postgis-3)
+# headless-browser map tests (Debian chromium, never a downloaded browser) and CJK glyphs for screenshots
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (Debian packages)…"
   apt-get update -qq
