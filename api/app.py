@@ -1,11 +1,17 @@
-"""The FastAPI application factory: one store, one settings object, routers mounted once."""
+"""The FastAPI application factory: one store, one settings object, routers mounted once.
+
+`create_app(settings, store=None)` is the only way an app is built (CLI `serve`, tests, bench),
+so every instance gets the same error handlers, access rules and routers on either store.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from api import errors
-from api.routers import health
+from api.auth import AuthError
+from api.dependencies import auth_error_response
+from api.routers import analysis, edits, features, health, keys, maps, study, tiles
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -15,10 +21,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = FastAPI(
         title=settings.title,
         version="0.1.0",
-        description="南阳高新区土地与地块 GIS 服务：储备地块、产业园区、亩均效益评价、标准地与扩区研究。",
+        description="南阳高新区土地与地块 GIS 服务：储备地块、产业园区、亩均效益评价、标准地与扩区研究。OGC API – Features（第1–3部分）与矢量瓦片。",
     )
     app.state.settings = settings
     app.state.store = store or open_store(settings.store)
     errors.install(app)
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError):
+        return auth_error_response(exc)
+
     app.include_router(health.router)
+    app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(keys.router)
+    app.include_router(edits.router)
+    app.include_router(analysis.router)
+    app.include_router(study.router)
+    app.include_router(maps.router)
     return app

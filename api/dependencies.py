@@ -1,0 +1,204 @@
+"""Typed FastAPI dependencies: the store, the caller's role, one per OGC query parameter.
+
+Dependencies are `async def` on purpose: they only parse text, and FastAPI runs a plain `def`
+dependency in the thread pool, which costs a thread hop per parameter per request.
+
+In tipg's style each query parameter is parsed and validated by its own small dependency, so
+the endpoints read like the OGC specification and every bad value turns into a 400
+problem+json that names the parameter, never a 500.
+
+Access policy (SPEC §8.4, decided here):
+- Layers whose schema says `public=True` (reserve parcels, park zones, boundary, roads,
+  landmarks) are open to anonymous callers.
+- Non-public layers (`enterprises`, `industrial_parcels`) and layers that are not in
+  parcels/schema.py (imports of unknown content) need `analyst`: anonymous callers do not see
+  them in /collections, and a direct request gets 401.
+- Whatever the layer, a field named like one of the schema's restricted economic fields (tax,
+  revenue, energy_tce, ...) is stripped from every response, queryable, filter and sort of a
+  caller below `analyst`, as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from fastapi import Depends, Query, Request
+
+from api.auth import ANONYMOUS, AuthError, Principal, principal_from_header, require
+from gis.errors import InputError, NotFoundError
+from gis.store import Store
+from gis.store.query import OgcCrs, bbox_to_store, parse_crs
+from parcels.schema import LAYERS
+
+RESTRICTED_FIELDS = frozenset(f for layer in LAYERS.values() for f in layer.restricted_fields)
+MAX_OFFSET = 10**9
+
+
+class ParamError(InputError):
+    status_code = 400
+
+
+async def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller's principal. Plain function: other routers call it directly or `Depends` on it."""
+    header = request.headers.get("authorization")
+    if not header:
+        return ANONYMOUS
+    return principal_from_header(request.app.state.store, header)
+
+
+async def current_principal(request: Request) -> Principal:
+    """Same as get_principal, as an async dependency (no thread-pool hop on the hot path)."""
+    return get_principal(request)
+
+
+def layer_is_public(name: str) -> bool:
+    spec = LAYERS.get(name)
+    return bool(spec and spec.public)
+
+
+def hidden_fields(principal: Principal) -> frozenset[str]:
+    return frozenset() if principal.has("analyst") else RESTRICTED_FIELDS
+
+
+class LayerCatalog:
+    """The store's layer names, re-read at most every `ttl` seconds (one query per request is too many)."""
+
+    ttl = 3.0
+    _cache: dict[str, tuple[float, list[str]]] = {}
+
+    @classmethod
+    def names(cls, store: Store) -> list[str]:
+        now = time.monotonic()
+        hit = cls._cache.get(store.url)
+        if hit is None or now - hit[0] > cls.ttl:
+            hit = (now, store.layer_names())
+            cls._cache[store.url] = hit
+        return hit[1]
+
+    @classmethod
+    def invalidate(cls) -> None:
+        cls._cache.clear()
+
+
+def visible_layers(store: Store, principal: Principal) -> list[str]:
+    return [n for n in LayerCatalog.names(store) if principal.has("analyst") or layer_is_public(n)]
+
+
+@dataclass(frozen=True)
+class LayerAccess:
+    name: str
+    principal: Principal
+    hidden: frozenset[str]
+
+
+async def layer_access(collectionId: str, request: Request, principal: Principal = Depends(current_principal)) -> LayerAccess:
+    store = request.app.state.store
+    names = LayerCatalog.names(store)
+    if collectionId not in names:
+        LayerCatalog.invalidate()
+        if collectionId not in LayerCatalog.names(store):
+            raise NotFoundError(f"图层（集合）“{collectionId}”不存在。请访问 /collections 查看可用图层。")
+    if not layer_is_public(collectionId):
+        spec = LAYERS.get(collectionId)
+        require(principal, "analyst", f"图层“{spec.title_zh if spec else collectionId}”")
+    return LayerAccess(collectionId, principal, hidden_fields(principal))
+
+
+# --- query parameters -----------------------------------------------------------------------
+
+def _param_error(param: str, detail: str, hint: str | None) -> ParamError:
+    from gis.errors import RowError
+
+    return ParamError(detail, [RowError(None, param, detail)], hint=hint)
+
+
+async def limit_param(request: Request, limit: str | None = Query(None, description="每页要素数 / page size (1–10000, default 100)")) -> int:
+    settings = request.app.state.settings
+    if limit is None or limit == "":
+        return settings.default_limit
+    try:
+        n = int(limit)
+    except ValueError:
+        raise _param_error("limit", f"limit 必须是正整数，收到“{limit[:40]}”。", "例如 limit=100。") from None
+    if n < 1:
+        raise _param_error("limit", "limit 必须至少为 1。", "例如 limit=100。")
+    return min(n, settings.max_limit)
+
+
+async def offset_param(offset: str | None = Query(None, description="跳过的要素数 / features to skip")) -> int:
+    if offset is None or offset == "":
+        return 0
+    try:
+        n = int(offset)
+    except ValueError:
+        raise _param_error("offset", f"offset 必须是非负整数，收到“{offset[:40]}”。", None) from None
+    if n < 0 or n > MAX_OFFSET:
+        raise _param_error("offset", f"offset 必须在 0 到 {MAX_OFFSET} 之间。", None)
+    return n
+
+
+async def crs_param(crs: str | None = Query(None, description="输出坐标系 / output CRS (CRS84, EPSG:4490, EPSG:4546, EPSG:3857)")) -> OgcCrs:
+    return parse_crs(crs, param="crs")
+
+
+async def bbox_param(
+    bbox: str | None = Query(None, description="范围 / bbox minx,miny,maxx,maxy (axis order of bbox-crs)"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description="bbox 的坐标系 / CRS of bbox"),
+) -> tuple[float, float, float, float] | None:
+    crs = parse_crs(bbox_crs, param="bbox-crs")
+    if bbox is None or bbox == "":
+        return None
+    parts = bbox.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise _param_error("bbox", f"bbox 应为 4 个（或 6 个）用逗号分隔的数字，收到“{bbox[:80]}”。", "例如 bbox=112.5,32.9,112.7,33.1。") from None
+    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
+        raise _param_error("bbox", "bbox 应为 4 个（或 6 个）有限数字。", "例如 bbox=112.5,32.9,112.7,33.1。")
+    half = len(values) // 2
+    if any(values[i] > values[i + half] for i in range(half)):
+        raise _param_error("bbox", "bbox 的下界大于上界。", "顺序为 最小x,最小y,最大x,最大y（按 bbox-crs 的轴顺序）。")
+    if crs.epsg == 4490 and not all(-180 <= v <= 180 for v in values):
+        raise _param_error("bbox", "经纬度 bbox 超出取值范围。", None)
+    return bbox_to_store(values, crs)
+
+
+async def filter_crs_param(filter_crs: str | None = Query(None, alias="filter-crs", description="过滤条件中几何的坐标系 / CRS of geometries in the filter")) -> OgcCrs:
+    return parse_crs(filter_crs, param="filter-crs")
+
+
+async def properties_param(properties: str | None = Query(None, description="返回的字段，逗号分隔 / fields to return")) -> list[str] | None:
+    if properties is None:
+        return None
+    return [p.strip() for p in properties.split(",") if p.strip()]
+
+
+def wants_html(request: Request, f: str | None) -> bool:
+    if f:
+        fl = f.lower()
+        if fl == "html":
+            return True
+        if fl in ("json", "geojson", "application/json", "application/geo+json"):
+            return False
+        raise _param_error("f", f"不支持的输出格式 f={f[:20]}。", "可用：f=json、f=html。")
+    accept = request.headers.get("accept", "")
+    if "text/html" not in accept:
+        return False
+    h = accept.find("text/html")
+    j = accept.find("json")
+    return j < 0 or h < j
+
+
+def auth_error_response(exc: AuthError):
+    from api.errors import problem
+
+    resp = problem(exc.status, exc.detail)
+    if exc.status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="landgis"'
+    return resp

@@ -1,0 +1,16 @@
+"""`GET /keys`: the API keys and their roles, for admins (names and status only, never hashes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from api.auth import Principal, list_keys, require
+from api.dependencies import get_principal
+
+router = APIRouter()
+
+
+@router.get("/keys", summary="API 密钥列表（管理员）/ API keys (admin)")
+def keys(request: Request, principal: Principal = Depends(get_principal)) -> dict:
+    require(principal, "admin", "查看 API 密钥")
+    return {"keys": list_keys(request.app.state.store)}

@@ -1,0 +1,43 @@
+"""Vector tiles per collection: `/collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}` (SPEC §8.2).
+
+Same access rules as the items (restricted layers need `analyst`; restricted fields never in a
+tile for anyone below it). Public tiles may be cached by browsers and proxies for a short time;
+restricted tiles are `private`. `If-None-Match` with the tile's ETag gets a 304.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from api.dependencies import LayerAccess, layer_access, layer_is_public
+from gis.store.query import visible_columns
+from gis.tiles import TILE_TTL_S, tile_mvt
+
+router = APIRouter()
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}",
+    summary="矢量瓦片 / Mapbox vector tile",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}},
+)
+async def tile(request: Request, z: int, x: int, y: int, access: LayerAccess = Depends(layer_access)) -> Response:
+    from api.routers.features import on_store
+
+    return await on_store(request, _tile, request, z, x, y, access)
+
+
+def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess) -> Response:
+    store = request.app.state.store
+    kinds = visible_columns(store, access.name, access.hidden)
+    data, etag = tile_mvt(store, access.name, z, x, y, list(kinds), kinds)
+    cache = f"public, max-age={int(TILE_TTL_S)}" if layer_is_public(access.name) else f"private, max-age={int(TILE_TTL_S)}"
+    headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

@@ -1,0 +1,318 @@
+"""OGC API – Features benchmark (SPEC §10): landgis (GeoPackage and PostGIS) vs pygeoapi and tipg.
+
+One run, same machine, same synthetic parcels (bench/parcels_data.py), every server a single
+uvicorn process without access logs, wrk with 8 connections. Prints a table and the ratios the
+bars of SPEC §10 ask for.
+
+    .venv/bin/python bench/bench_features.py --sizes 10000,1000000 --duration 10
+
+Peers are installed into their own virtualenv (default ~/.cache/landgis-peers: `pip install
+pygeoapi tipg "uvicorn[standard]" psycopg2-binary geoalchemy2`) so that they never change the
+project's dependencies. landgis runs with LANDGIS_TILE_TTL=0 (no tile cache), like tipg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import morecantile
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.parcels_data import CELL_DEG, CENTER, load_geopackage, load_postgis, make_parcels  # noqa: E402
+
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format('JSON{"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50":%.3f,"p95":%.3f,"p99":%.3f}\\n',
+    summary.requests, summary.duration, summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
+    latency:percentile(50)/1000, latency:percentile(95)/1000, latency:percentile(99)/1000))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if httpx.get(url, timeout=5).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server at {url} did not come up")
+
+
+def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA)
+        script = f.name
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", script]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True).stdout
+    os.unlink(script)
+    m = re.search(r"JSON(\{.*\})", out)
+    if not m:
+        raise RuntimeError(f"wrk failed: {out}")
+    r = json.loads(m.group(1))
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors"] = r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+    return r
+
+
+def pg_admin(base: str, dbname: str) -> str:
+    """Make sure the bench database exists (with PostGIS); returns its URL."""
+    with psycopg.connect(base, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+            conn.execute(f"CREATE DATABASE {dbname}")
+    url = base.rsplit("/", 1)[0] + "/" + dbname
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return url
+
+
+def prepare(n: int, pg_url: str, workdir: Path) -> tuple[str, str, str]:
+    """GeoPackage path, landgis PostGIS store URL, schema: loaded once, reused by later runs."""
+    schema = f"bench_{n}"
+    gpkg = workdir / f"parcels_{n}.gpkg"
+    store_url = f"{pg_url}?options=-csearch_path%3D{schema},public"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        have_pg = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN ('parcels', 'parcels_4326')", (schema,)).fetchone()[0] == 2
+        if not have_pg:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.execute(f"CREATE SCHEMA {schema}")
+    if have_pg and gpkg.exists():
+        return str(gpkg), store_url, schema
+    t = time.time()
+    geoms, attrs = make_parcels(n)
+    print(f"  generated {n} parcels in {time.time() - t:.1f}s", flush=True)
+    if not gpkg.exists():
+        t = time.time()
+        tmp = gpkg.with_suffix(".tmp.gpkg")
+        tmp.unlink(missing_ok=True)
+        load_geopackage(str(tmp), "parcels", geoms, attrs)
+        tmp.rename(gpkg)
+        print(f"  GeoPackage loaded in {time.time() - t:.1f}s", flush=True)
+    if not have_pg:
+        t = time.time()
+        load_postgis(store_url, "parcels", geoms, attrs, copy_4326="parcels_4326")
+        print(f"  PostGIS loaded in {time.time() - t:.1f}s", flush=True)
+    return str(gpkg), store_url, schema
+
+
+class Servers:
+    def __init__(self, peers_bin: Path, log_dir: Path):
+        self.procs: list[subprocess.Popen] = []
+        self.peers_bin = peers_bin
+        self.log_dir = log_dir
+
+    def start(self, name: str, cmd: list[str], env: dict, health: str) -> None:
+        log = open(self.log_dir / f"{name}.log", "w")
+        p = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))
+        self.procs.append(p)
+        wait_up(health)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs.clear()
+
+
+def pygeoapi_config(path: Path, port: int, pg: dict, schema: str) -> None:
+    cfg = f"""
+server:
+  bind: {{host: 127.0.0.1, port: {port}}}
+  url: http://127.0.0.1:{port}
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  language: en-US
+  limits: {{default_items: 100, max_items: 10000}}
+  map: {{url: 'https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png', attribution: OSM}}
+logging:
+  level: ERROR
+metadata:
+  identification:
+    title: bench
+    description: bench
+    keywords: [bench]
+    keywords_type: theme
+    terms_of_service: https://example.org/terms
+    url: https://example.org
+  license: {{name: CC-BY 4.0, url: https://creativecommons.org/licenses/by/4.0/}}
+  provider: {{name: bench, url: https://example.org}}
+  contact: {{name: bench}}
+resources:
+  parcels:
+    type: collection
+    title: parcels
+    description: bench parcels
+    keywords: [parcels]
+    extents:
+      spatial: {{bbox: [111.6, 32.4, 113.4, 33.6], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}}
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data: {{host: {pg['host']}, port: {pg['port']}, dbname: {pg['dbname']}, user: {pg['user']}, password: '{pg['password']}', search_path: [{schema}, public]}}
+        id_field: fid
+        table: parcels_4326
+        geom_field: geom
+"""
+    path.write_text(cfg)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,1000000")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--pg", default=os.environ.get("LANDGIS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--db", default="landgis_bench")
+    ap.add_argument("--peers-venv", default=str(Path.home() / ".cache" / "landgis-peers"))
+    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"), help="generated data, configs and server logs (kept out of the repository)")
+    ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg")
+    ap.add_argument("--json", default="", help="write raw results here")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    peers_bin = Path(args.peers_venv) / "bin"
+    pg_url = pg_admin(args.pg, args.db)
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    pg = {"host": info.get("host", "127.0.0.1"), "port": info.get("port", 5432), "dbname": args.db, "user": info.get("user", "postgres"), "password": info.get("password", "")}
+    only = set(filter(None, args.only.split(",")))
+    results: list[dict] = []
+
+    for n in [int(s) for s in args.sizes.split(",")]:
+        print(f"== {n} parcels", flush=True)
+        gpkg, store_url, schema = prepare(n, pg_url, workdir)
+        # an analyst key: the bench layer is not in parcels/schema.py, so it is restricted
+        from api.auth import add_key
+        from gis.store import open_store
+
+        keys = {}
+        for label, url in (("landgis-gpkg", gpkg), ("landgis-pg", store_url)):
+            s = open_store(url)
+            name = f"bench-{int(time.time())}"
+            keys[label] = add_key(s, name, "analyst", user="bench")
+            s.close()
+        servers = Servers(peers_bin, workdir)
+        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "pygeoapi", "tipg")}
+        landgis_cmd = lambda port: [sys.executable, "-m", "uvicorn", "--factory", "bench.landgis_app:make", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]  # noqa: E731
+        try:
+            if not only or "landgis-gpkg" in only:
+                servers.start("landgis-gpkg", landgis_cmd(ports["landgis-gpkg"]), {"LANDGIS_STORE": gpkg, "LANDGIS_TILE_TTL": "0"}, f"http://127.0.0.1:{ports['landgis-gpkg']}/health")
+            if not only or "landgis-pg" in only:
+                servers.start("landgis-pg", landgis_cmd(ports["landgis-pg"]), {"LANDGIS_STORE": store_url, "LANDGIS_TILE_TTL": "0"}, f"http://127.0.0.1:{ports['landgis-pg']}/health")
+            if not only or "tipg" in only:
+                env = {"DATABASE_URL": pg_url, "TIPG_DB_SCHEMAS": json.dumps([schema]), "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(["public", "pg_catalog"]), "TIPG_DB_TABLES": json.dumps([f"{schema}.parcels"])}
+                servers.start("tipg", [str(peers_bin / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(ports["tipg"]), "--no-access-log", "--log-level", "warning"], env, f"http://127.0.0.1:{ports['tipg']}/collections")
+            if not only or "pygeoapi" in only:
+                cfg = workdir / f"pygeoapi_{n}.yml"
+                oas = workdir / f"pygeoapi_{n}_openapi.yml"
+                pygeoapi_config(cfg, ports["pygeoapi"], pg, schema)
+                env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(oas)}
+                subprocess.run([str(peers_bin / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(oas)], env={**os.environ, **env}, check=True, capture_output=True)
+                servers.start("pygeoapi", [str(peers_bin / "uvicorn"), "pygeoapi.starlette_app:APP", "--host", "127.0.0.1", "--port", str(ports["pygeoapi"]), "--no-access-log", "--log-level", "warning"], env, f"http://127.0.0.1:{ports['pygeoapi']}/collections")
+
+            half = 0.0067  # ≈ 22 × 22 cells ≈ 500 parcels
+            bbox = f"{CENTER[0] - half},{CENTER[1] - half},{CENTER[0] + half},{CENTER[1] + half}"
+            tile = morecantile.tms.get("WebMercatorQuad").tile(CENTER[0] + CELL_DEG / 3, CENTER[1] + CELL_DEG / 3, 14)
+            mid = n // 2
+            pid = f"P{mid:07d}"
+            targets = {
+                "landgis-gpkg": (f"http://127.0.0.1:{ports['landgis-gpkg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
+                "landgis-pg": (f"http://127.0.0.1:{ports['landgis-pg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
+                "pygeoapi": (f"http://127.0.0.1:{ports['pygeoapi']}/collections/parcels", {}, str(mid + 1), False),
+                "tipg": (f"http://127.0.0.1:{ports['tipg']}/collections/{schema}.parcels", {}, str(mid + 1), True),
+            }
+            cases = [
+                ("items limit=100", "/items?limit=100"),
+                ("items limit=1000", "/items?limit=1000"),
+                ("bbox ~500 hits", f"/items?limit=1000&bbox={bbox}"),
+                ("item by id", "/items/{id}"),
+                ("MVT z14", f"/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"),
+            ]
+            if n > 100_000:
+                cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14")]
+            for label, suffix in cases:
+                for server, (base, headers, fid, has_tiles) in targets.items():
+                    if only and server not in only:
+                        continue
+                    if label.startswith("MVT") and not has_tiles:
+                        continue
+                    url = base + suffix.replace("{id}", fid)
+                    if label.startswith("MVT"):
+                        url = url.replace("", "")
+                    check = httpx.get(url, headers=headers, timeout=120)
+                    returned = None
+                    if "json" in check.headers.get("content-type", ""):
+                        body = check.json()
+                        returned = body.get("numberReturned", len(body.get("features", [])) if "features" in body else 1)
+                    wrk(url, duration=2, connections=args.connections, headers=headers)  # warm-up: connections, PROJ, plans
+                    r = wrk(url, duration=args.duration, connections=args.connections, headers=headers)
+                    r.update({"size": n, "case": label, "server": server, "status": check.status_code, "returned": returned, "bytes": len(check.content)})
+                    results.append(r)
+                    print(f"  {label:18s} {server:13s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  (HTTP {check.status_code}, {returned} features, {len(check.content) / 1024:.0f} KiB)", flush=True)
+        finally:
+            servers.stop()
+    report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
+
+
+def report(results: list[dict]) -> None:
+    print("\n| parcels | case | server | req/s | p50 ms | p95 ms | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['size']} | {r['case']} | {r['server']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['errors']} |")
+    print("\nRatios (landgis / better peer; for p95 the peer's p95 / landgis's, so > 1 is better):")
+    by = {(r["size"], r["case"], r["server"]): r for r in results}
+    for size in sorted({r["size"] for r in results}):
+        for case in dict.fromkeys(r["case"] for r in results if r["size"] == size):
+            peers = [by[k] for k in by if k[0] == size and k[1] == case and k[2] in ("pygeoapi", "tipg")]
+            if not peers:
+                continue
+            best_rps = max(p["rps"] for p in peers)
+            best_p95 = min(p["p95"] for p in peers)
+            for server in ("landgis-gpkg", "landgis-pg"):
+                r = by.get((size, case, server))
+                if r is None:
+                    continue
+                line = f"  {size:>8} {case:18s} {server:13s} throughput ×{r['rps'] / best_rps:.2f}"
+                if case == "items limit=1000":
+                    line += f"   p95 ×{best_p95 / r['p95']:.2f} (bar ≥ 2)"
+                print(line)
+    ten = {r["server"]: r for r in results if r["size"] == 10000 and r["case"] == "items limit=100"}
+    big = {r["server"]: r for r in results if r["size"] == 1_000_000 and r["case"] == "items limit=100"}
+    for server in ("landgis-gpkg", "landgis-pg"):
+        if server in ten and server in big:
+            print(f"  1 000 000 vs 10 000 items limit=100, {server}: {big[server]['rps']:.1f} / {ten[server]['rps']:.1f} req/s (bar: ≥ 0.5×) → ×{big[server]['rps'] / ten[server]['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
