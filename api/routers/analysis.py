@@ -1,0 +1,161 @@
+"""Analysis over HTTP (SPEC §8.3): 亩均 scoring runs and 标准地 checks and sheets.
+
+Routers only move bytes: they call the same `api.services` functions as the CLI, which call the
+pure analysis in `parcels`; no score or verdict is computed here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api import services
+from api.auth import Principal, require
+from api.dependencies import get_principal
+from gis.errors import InputError
+
+router = APIRouter(tags=["分析 / analysis"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
+    """The enterprise table of a request: a multipart `file` (CSV/XLSX/OGR) or JSON `rows`."""
+    import tempfile
+    from pathlib import Path
+
+    cap = request.app.state.settings.max_upload_mb * 1024 * 1024
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > cap:
+        raise InputError(f"上传内容超过 {cap // 1024 // 1024} MB 上限。", hint="请拆分文件或联系管理员调整上限。")
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "read"):
+            raise InputError("缺少上传文件字段 file。", hint="请以 multipart/form-data 上传，字段名为 file。")
+        data = await upload.read()
+        if len(data) > cap:
+            raise InputError(f"上传文件超过 {cap // 1024 // 1024} MB 上限。")
+        name = Path(upload.filename or "upload.csv").name
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            frame, _, label = await run_in_threadpool(services.load_enterprise_source, request.app.state.store, str(path), encoding=form.get("encoding") or None)
+        options = {k: form.get(k) for k in ("policy",) if form.get(k)}
+        return frame, data, label, options
+    raw = await request.body()
+    if len(raw) > cap:
+        raise InputError(f"请求内容超过 {cap // 1024 // 1024} MB 上限。")
+    try:
+        body = json.loads(raw or b"{}")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"请求体不是有效的 JSON：{exc}")
+    if not isinstance(body, dict) or not isinstance(body.get("rows"), list) or not body["rows"]:
+        raise InputError("请求体应为 {\"rows\": [{...}, ...], \"policy\": \"henan_2019\"}，且 rows 不能为空。")
+    if not all(isinstance(r, dict) for r in body["rows"]):
+        raise InputError("rows 中的每一项都应为对象（企业的一行数据）。")
+    frame = pd.DataFrame(body["rows"]).astype(object)
+    return frame, raw, "JSON 请求", {k: body[k] for k in ("policy",) if body.get(k)}
+
+
+def _bundled_policy(name: str | None) -> str | None:
+    """Only bundled policies by name over HTTP: a path would read the server's files."""
+    from parcels.efficiency import bundled_policies
+
+    if name is None:
+        return None
+    if name not in bundled_policies():
+        raise InputError(f"评价办法“{name}”不存在。", hint=f"可用：{'、'.join(bundled_policies())}。")
+    return name
+
+
+@router.post("/scoring/efficiency", summary="亩均效益评价 / run a 亩均 evaluation")
+async def score(request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+    require(principal, "analyst", "亩均效益评价")
+    frame, data, label, options = await _upload(request)
+    policy = _bundled_policy(options.get("policy"))
+    run_id, result = await run_in_threadpool(services.run_scoring, request.app.state.store, frame, data, policy=policy, user=principal.name or "api", label=label)
+    body = {
+        "run_id": run_id,
+        "policy": result.policy_name,
+        "input_hash": result.input_hash,
+        "warnings": list(result.warnings),
+        "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
+        "results": json.loads(result.results.to_json(orient="records", force_ascii=False)),
+        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx"},
+    }
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/scoring/efficiency/{run_id}", summary="评价结果 / a stored run")
+def get_run(run_id: str, request: Request, f: str = "json", principal: Principal = Depends(get_principal)) -> Response:
+    require(principal, "analyst", "查看亩均评价结果")
+    from gis.io import neutralize_formulas, write_workbook
+
+    meta, table = request.app.state.store.get_run(run_id)
+    if meta.get("kind") != "efficiency":
+        raise InputError(f"{run_id} 不是亩均评价的运行记录。")
+    if f == "csv":
+        buf = io.StringIO()
+        neutralize_formulas(table).to_csv(buf, index=False)
+        return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+    if f == "xlsx":
+        import tempfile
+        from pathlib import Path
+
+        from parcels.efficiency.report import INDICATORS, result_labels_zh
+
+        keys = [c for c in table.columns if c in INDICATORS]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "r.xlsx"
+            write_workbook({"评价结果": table.rename(columns=result_labels_zh(keys))}, path)
+            data = path.read_bytes()
+        return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{run_id}.xlsx"'})
+    if f != "json":
+        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、csv、xlsx。")
+    return JSONResponse({**meta, "results": json.loads(table.to_json(orient="records", force_ascii=False))})
+
+
+@router.post("/standard-land/check", summary="标准地指标审查 / check a proposed project")
+async def check(request: Request, rules: str | None = None, f: str = "json", principal: Principal = Depends(get_principal)) -> Response:
+    require(principal, "analyst", "标准地审查")
+    try:
+        project = json.loads(await request.body() or b"{}")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"请求体不是有效的 JSON：{exc}")
+    if not isinstance(project, dict):
+        raise InputError("请求体应为项目对象，如 {\"land_area_mu\": 100, \"industry_code\": \"27\", ...}。")
+    _bundled_rules(rules)
+    result = await run_in_threadpool(services.standard_land_check, request.app.state.store, project, rules=rules)
+    if f == "html":
+        return HTMLResponse(result.to_html())
+    return JSONResponse(result.to_dict())
+
+
+def _bundled_rules(rules: str | None) -> None:
+    from parcels.standard_land import bundled_rule_sets
+
+    for name in (rules or "").split(","):
+        if name.strip() and name.strip() not in bundled_rule_sets():
+            raise InputError(f"规则集“{name.strip()}”不存在。", hint=f"可用：{'、'.join(bundled_rule_sets())}。")
+
+
+@router.get("/standard-land/sheets/{parcel_id}", summary="储备地块标准地指标清单 / indicator sheet")
+def sheet(parcel_id: str, request: Request, f: str = "json", rules: str | None = None, industry: str | None = None) -> Response:
+    """Public: the sheet is what the land-supply announcement publishes (明标供地)."""
+    _bundled_rules(rules)
+    result = services.parcel_indicator_sheet(request.app.state.store, parcel_id, rules=rules, industry_code=industry)
+    if f == "html":
+        return HTMLResponse(result.to_html())
+    if f == "xlsx":
+        buf = io.BytesIO()
+        result.to_workbook().save(buf)
+        return Response(buf.getvalue(), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{parcel_id}.xlsx"'})
+    if f != "json":
+        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、html、xlsx。")
+    return JSONResponse(result.to_dict())

@@ -1,0 +1,90 @@
+"""Edits of reserve parcels over HTTP (SPEC §4): status moves, validated geometry/attribute edits,
+and the history of any feature. Writes need `admin`; history is as public as the layer."""
+
+from __future__ import annotations
+
+import json
+
+import shapely
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from api import services
+from api.auth import Principal, require
+from api.dependencies import get_principal, layer_is_public
+from gis.errors import InputError, NotFoundError
+
+router = APIRouter(tags=["地块变更 / parcel edits"])
+
+
+async def _json(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"请求体不是有效的 JSON：{exc}")
+    if not isinstance(body, dict):
+        raise InputError("请求体应为 JSON 对象。")
+    return body
+
+
+def _feature_json(props: dict) -> dict:
+    geom = props.pop("geometry", None)
+    return {"type": "Feature", "id": props.get("id"), "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None, "properties": props}
+
+
+@router.post("/collections/reserve_parcels/items/{featureId}/status", summary="变更报批状态 / change status")
+async def change_status(featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+    require(principal, "admin", "变更地块状态")
+    body = await _json(request)
+    if "status" not in body:
+        raise InputError("缺少 status 字段。", hint="如 {\"status\": \"已组卷上报\", \"reason\": \"…\"}")
+    new = services.change_status(
+        request.app.state.store, featureId, str(body["status"]), user=principal.name or "api", role=principal.role,
+        reason=body.get("reason"), date=body.get("date"), supply_method=body.get("supply_method"),
+    )
+    return JSONResponse(_feature_json(new))
+
+
+@router.patch("/collections/reserve_parcels/items/{featureId}", summary="编辑储备地块 / edit a reserve parcel")
+async def edit(featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+    """Body: a GeoJSON Feature (geometry and/or properties) plus optional `reason`."""
+    require(principal, "admin", "编辑地块")
+    body = await _json(request)
+    geometry = None
+    if body.get("geometry") is not None:
+        try:
+            geometry = shapely.from_geojson(json.dumps(body["geometry"]))
+        except Exception as exc:
+            raise InputError(f"几何不是有效的 GeoJSON：{exc}", hint="坐标为 EPSG:4490 经纬度（经度在前）。")
+        from gis.crs import detect_crs
+
+        detect_crs([geometry], given=4490)
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise InputError("properties 应为对象。")
+    new = services.edit_parcel(request.app.state.store, featureId, user=principal.name or "api", properties=props, geometry=geometry, reason=body.get("reason"))
+    return JSONResponse(_feature_json(new))
+
+
+@router.get("/collections/{collectionId}/items/{featureId}/history", summary="要素变更记录 / history of a feature")
+def history(collectionId: str, featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+    if not layer_is_public(collectionId):
+        require(principal, "analyst", "查看该图层的变更记录")
+    store = request.app.state.store
+    if not store.layer_exists(collectionId):
+        raise NotFoundError(f"图层 {collectionId} 不存在。")
+    frame = store.history(collectionId, featureId)
+    if frame.empty:
+        raise NotFoundError(f"要素 {featureId} 没有变更记录。")
+    records = []
+    for r in frame.itertuples():
+        old = json.loads(r.old) if isinstance(r.old, str) else None
+        new = json.loads(r.new) if isinstance(r.new, str) else None
+        if not principal.has("analyst"):
+            from api.dependencies import RESTRICTED_FIELDS
+
+            old = {k: v for k, v in (old or {}).items() if k not in RESTRICTED_FIELDS} if old else None
+            new = {k: v for k, v in (new or {}).items() if k not in RESTRICTED_FIELDS} if new else None
+        reason = r.reason if isinstance(r.reason, str) else None
+        records.append({"action": r.action, "user": r.user, "at": r.at, "reason": reason, "old": old, "new": new})
+    return JSONResponse({"collection": collectionId, "featureId": featureId, "history": records})
