@@ -1,0 +1,128 @@
+"""Maps over HTTP (SPEC §8.3, §9): `GET /maps`, `GET /maps/{name}` and the vendored map assets.
+
+Served maps link Leaflet and its plugins from `/static/maps/...` (this router serves them from
+maps/assets/, installed by scripts/fetch-map-assets.sh), so a browser on the intranet never
+asks a CDN. `?download=1` returns the self-contained file that `landgis map` writes.
+Access (SPEC §8.4): public maps for everyone; maps of enterprise data need `analyst`.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import problem
+from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
+from maps.base import BASEMAPS, LARGE_THRESHOLD, MapInputError
+from maps.registry import MAPS, MapOptions, MapUnavailable, get_spec, render_map
+
+router = APIRouter(tags=["maps"])
+
+
+def _root(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _wants_json(request: Request, f: str | None) -> bool:
+    if f:
+        return f.lower() == "json"
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _authorize(request: Request, public: bool, title: str) -> Response | None:
+    """None when the caller may open the map, else a 401/403 problem response."""
+    if public:
+        return None
+    from api.auth import AuthError, require
+    from api.dependencies import get_principal
+
+    try:
+        require(get_principal(request), "analyst", f"地图“{title}”")
+    except AuthError as exc:
+        return problem(exc.status, exc.detail, instance=str(request.url.path))
+    return None
+
+
+@router.get("/maps", summary="地图列表 / list of maps")
+def list_maps(request: Request, f: str | None = Query(None, description="json | html")) -> Response:
+    root = _root(request)
+    items = [
+        {"name": s.name, "title": s.title, "description": s.description, "public": s.public, "href": f"{root}/maps/{s.name}", "download": f"{root}/maps/{s.name}?download=1"}
+        for s in MAPS.values()
+    ]
+    basemaps = [{"key": b.key, "title": b.title} for b in BASEMAPS.values()]
+    if f is not None and f.lower() not in ("json", "html"):
+        return problem(400, f"参数 f=“{f}”无效：只能是 json 或 html。", instance=str(request.url.path))
+    if _wants_json(request, f):
+        return JSONResponse({"maps": items, "basemaps": basemaps, "links": [{"rel": "self", "href": f"{root}/maps?f=json", "type": "application/json"}]})
+    rows = "".join(
+        f'<li><a href="{html.escape(i["href"])}">{html.escape(i["title"])}</a>（{html.escape(i["name"])}）'
+        f'{"" if i["public"] else "（需分析人员权限）"}：{html.escape(i["description"])} '
+        + " ".join(f'<a href="{html.escape(i["href"])}?basemap={b["key"]}">{html.escape(b["title"])}</a>' for b in basemaps if b["key"] != "none")
+        + f' · <a href="{html.escape(i["download"])}">下载单文件</a></li>'
+        for i in items
+    )
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>landgis 地图</title></head>'
+        f"<body><h1>南阳高新区 landgis 地图</h1><ul>{rows}</ul>"
+        "<p>默认无底图（内网离线可用）；可选底图需能访问互联网，天地图需配置密钥。</p></body></html>"
+    )
+    return HTMLResponse(page)
+
+
+@router.get("/maps/{name}", summary="打开地图 / one map as HTML", response_class=HTMLResponse)
+async def get_map(
+    request: Request,
+    name: str,
+    basemap: str = Query("none", description="none | osm | tianditu | amap"),
+    indicator: str | None = Query(None, description="亩均效益地图的分级设色指标，如 tax_per_mu"),
+    download: bool = Query(False, description="下载自包含的单个 HTML 文件"),
+    f: str | None = Query(None, description="html"),
+) -> Response:
+    path = str(request.url.path)
+    if f is not None and f.lower() != "html":
+        return problem(400, f"地图只提供 HTML 格式（f=html），不支持 f=“{f}”。", instance=path)
+    try:
+        spec = get_spec(name)
+    except MapInputError as exc:
+        return problem(404, str(exc), instance=path)
+    denied = _authorize(request, spec.public, spec.title)
+    if denied is not None:
+        return denied
+    settings = request.app.state.settings
+    root = _root(request)
+    opts = MapOptions(
+        basemap=basemap,
+        tianditu_key=getattr(settings, "tianditu_key", None),
+        mode="saved" if download else "served",
+        prefix=f"{root}{STATIC_PREFIX}",
+        api_root=root,
+        large_threshold=int(getattr(settings, "map_large_threshold", LARGE_THRESHOLD) or LARGE_THRESHOLD),
+        params={k: v for k, v in {"indicator": indicator}.items() if v},
+    )
+    try:
+        page = await run_in_threadpool(render_map, name, request.app.state.store, opts)
+    except MapUnavailable as exc:
+        return problem(409, str(exc), instance=path)
+    except MapAssetsMissing as exc:
+        return problem(503, str(exc), instance=path)
+    except MapInputError as exc:
+        return problem(400, str(exc), instance=path)
+    headers = {}
+    if download:
+        headers["Content-Disposition"] = f"attachment; filename=\"landgis-{name}.html\"; filename*=UTF-8''{quote(f'landgis-{name}.html')}"
+    return HTMLResponse(page, headers=headers)
+
+
+@router.get(STATIC_PREFIX + "/{path:path}", include_in_schema=False)
+def map_asset(path: str) -> Response:
+    """Leaflet, its plugins and landgis' map JS/CSS, from maps/assets/ (never a CDN)."""
+    file = resolve_static(path)
+    if file is None:
+        return problem(404, f"地图资源 {path} 不存在。若为 Leaflet 等前端库，请运行 bash scripts/fetch-map-assets.sh。")
+    return FileResponse(file, headers={"Cache-Control": "public, max-age=86400"})

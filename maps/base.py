@@ -1,0 +1,294 @@
+"""The map factory shared by every landgis map: basemaps, offline assets, controls, layers, output.
+
+Why one factory: each map (parcels, efficiency, standard-land, expansion) differs only in its
+layers, styles and legend; everything an official relies on (Chinese controls, measure in 亩,
+search, scale, fullscreen, layer control, the offline default, AMap's GCJ-02 correction, the
+large-layer switch, the self-contained save) is set up here once.
+
+Two output modes:
+- ``served``: the page links the vendored JS/CSS under ``/static/maps`` (cached by the browser)
+  and draws layers above ``large_threshold`` features from the API's vector tiles;
+- ``saved``: one self-contained HTML file (assets inlined, no CDN), large layers as simplified,
+  coordinate-rounded GeoJSON drawn on a canvas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
+from folium.plugins import Fullscreen, MeasureControl
+from folium.template import Template
+
+from maps.assets import STATIC_PREFIX, asset_url, check_assets, inline_assets
+from maps.elements import EmptyBaseLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, VectorTileLayer
+from maps.geojson import feature_collection
+from maps.legend import Legend, LegendSpec
+from maps.popups import PopupConfig, json_safe_frame, translate_geometry_source
+
+# Nanyang High-tech Zone, for an empty map (lon/lat of the zone's centre, roughly).
+ZONE_CENTER = (32.99, 112.47)  # (lat, lon) as Leaflet wants it
+LARGE_THRESHOLD = 5000
+"""Above this many features a layer is drawn from vector tiles (served) or simplified (saved)."""
+MU_PER_M2 = 15 / 10000  # 1 亩 = 10000/15 m²
+
+
+class MapInputError(ValueError):
+    """A map request that cannot be honoured (unknown map/basemap, missing key): Chinese message."""
+
+
+@dataclass(frozen=True)
+class Basemap:
+    key: str
+    title: str
+    url: str | None
+    attribution: str = ""
+    subdomains: str = "abc"
+    max_zoom: int = 18
+    overlay_url: str | None = None  # annotation layer (Tianditu 注记)
+    gcj02: bool = False  # AMap tiles are in GCJ-02: shift the data overlay to match
+
+
+_TDT = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+
+BASEMAPS: dict[str, Basemap] = {
+    b.key: b
+    for b in (
+        Basemap("none", "无底图（离线）", None),
+        Basemap("osm", "OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap 贡献者", "", 19),
+        Basemap("tianditu", "天地图矢量", _TDT, "© 天地图（国家地理信息公共服务平台）", "01234567", 18, overlay_url=_TDT),
+        Basemap("amap", "高德地图（GCJ-02）", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}", "© 高德地图", "1234", 18, gcj02=True),
+    )
+}
+
+
+@dataclass
+class MapContext:
+    """What the builders need to know about the map being made."""
+
+    title: str
+    basemap: Basemap
+    mode: str = "saved"  # "saved" | "served"
+    prefix: str = STATIC_PREFIX  # where the assets are linked from (served) / inlined from (saved)
+    api_root: str = ""  # root of the API for vector-tile URLs (served mode)
+    large_threshold: int = LARGE_THRESHOLD
+    bounds: list[float] | None = None  # [minx, miny, maxx, maxy] of everything drawn
+    notes: list[str] = field(default_factory=list)
+    layers: dict[str, dict] = field(default_factory=dict)  # key → {"mode", "count"}
+    tile_view: tuple[float, float, int] | None = None  # (lat, lon, zoom) to open a tiled map at
+
+    @property
+    def gcj02(self) -> bool:
+        return self.basemap.gcj02
+
+
+def check_basemap(basemap: str | None, tianditu_key: str | None = None) -> Basemap:
+    key = (basemap or "none").strip().lower()
+    if key not in BASEMAPS:
+        raise MapInputError(f"底图“{basemap}”不存在。可选：{'、'.join(f'{k}（{b.title}）' for k, b in BASEMAPS.items())}。")
+    if key == "tianditu" and not tianditu_key:
+        raise MapInputError("天地图底图需要密钥：请在环境变量 LANDGIS_TIANDITU_KEY（或 .env）中配置天地图 tk 后重试，或改用其他底图。")
+    return BASEMAPS[key]
+
+
+class _Script(MacroElement):
+    """A few lines of JavaScript run against the map (`MAP` is replaced by the map's name)."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str):
+        super().__init__()
+        self._name = "Script"
+        self.code = code
+
+    def render(self, **kwargs):
+        self.code = self.code.replace("MAP", self._parent.get_name())
+        super().render(**kwargs)
+
+
+def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | None = None, mode: str = "saved", prefix: str = STATIC_PREFIX, api_root: str = "", large_threshold: int = LARGE_THRESHOLD) -> tuple[folium.Map, MapContext]:
+    """An empty landgis map with its basemap choice and every control, and its context."""
+    if mode not in ("saved", "served"):
+        raise MapInputError(f"地图输出方式“{mode}”无效：只能是 saved 或 served。")
+    check_assets()
+    bm = check_basemap(basemap, tianditu_key)
+    ctx = MapContext(title=title, basemap=bm, mode=mode, prefix=prefix.rstrip("/"), api_root=api_root.rstrip("/"), large_threshold=large_threshold)
+    m = folium.Map(location=ZONE_CENTER, zoom_start=13, tiles=None, control_scale=False, zoom_control=False, max_zoom=19)
+    m.default_js = [("leaflet", asset_url("leaflet", ctx.prefix))]
+    m.default_css = [("leaflet_css", asset_url("leaflet_css", ctx.prefix))]
+    m.get_root().title = title
+    LandgisAssets(ctx.prefix).add_to(m)
+
+    EmptyBaseLayer(BASEMAPS["none"].title, show=bm.key == "none").add_to(m)
+    if bm.url:
+        url = bm.url.format(layer="vec", key=tianditu_key) if bm.key == "tianditu" else bm.url
+        folium.TileLayer(url, name=bm.title, attr=bm.attribution, subdomains=bm.subdomains or "abc", max_zoom=bm.max_zoom, overlay=False, show=True).add_to(m)
+        if bm.overlay_url:
+            folium.TileLayer(bm.overlay_url.format(layer="cva", key=tianditu_key), name="天地图注记", attr=bm.attribution, subdomains=bm.subdomains, overlay=True, show=True).add_to(m)
+    else:
+        _Script('MAP.getContainer().classList.add("landgis-nobasemap");').add_to(m)
+
+    _Script('L.control.zoom({position: "topleft", zoomInTitle: "放大", zoomOutTitle: "缩小"}).addTo(MAP);').add_to(m)
+    fs = Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏")
+    fs.default_js = [("fullscreen", asset_url("fullscreen", ctx.prefix))]
+    fs.default_css = [("fullscreen_css", asset_url("fullscreen_css", ctx.prefix))]
+    fs.add_to(m)
+    measure = MeasureControl(
+        position="topleft",
+        primary_length_unit="meters",
+        secondary_length_unit="kilometers",
+        primary_area_unit="sqmeters",
+        secondary_area_unit="mu",
+        localization="cn",
+        units={"mu": {"factor": MU_PER_M2, "display": "亩", "decimals": 2}},
+    )
+    measure.default_js = [("measure", asset_url("measure", ctx.prefix))]
+    measure.default_css = [("measure_css", asset_url("measure_css", ctx.prefix))]
+    measure.add_to(m)
+    MetricScale().add_to(m)
+    MapTitle(title).add_to(m)
+    return m, ctx
+
+
+def _extend_bounds(ctx: MapContext, gdf: gpd.GeoDataFrame) -> None:
+    if gdf.empty or gdf.geometry.isna().all():
+        return
+    b = [float(v) for v in gdf.total_bounds]
+    if not np.all(np.isfinite(b)):
+        return
+    ctx.bounds = b if ctx.bounds is None else [min(ctx.bounds[0], b[0]), min(ctx.bounds[1], b[1]), max(ctx.bounds[2], b[2]), max(ctx.bounds[3], b[3])]
+
+
+def add_layer(
+    m: folium.Map,
+    ctx: MapContext,
+    gdf: gpd.GeoDataFrame,
+    *,
+    key: str,
+    title: str,
+    style: dict,
+    popup: PopupConfig | None = None,
+    tooltip: str | None = None,
+    search: str | None = None,
+    collection: str | None = None,
+    show: bool = True,
+    radius: int | None = None,
+) -> FeatureLayer | VectorTileLayer:
+    """Draw one layer. `style` is the landgis.styleOf config: {base, fillBy, fills|breaks+colors,
+    strokeBy, strokes, missingColor}. `collection`: the store layer behind it, for vector tiles.
+    """
+    if gdf.crs is not None and gdf.crs.to_epsg() not in (4490, 4326):
+        gdf = gdf.to_crs(4490)
+    n = len(gdf)
+    large = n > ctx.large_threshold
+    _extend_bounds(ctx, gdf)
+    cfg = dict(style)
+    if popup is not None:
+        cfg["popup"] = popup.to_js()
+    if tooltip:
+        cfg["tooltip"] = tooltip
+    if radius:
+        cfg["radius"] = radius
+    if large and ctx.mode == "served" and collection and not ctx.gcj02:
+        # The API's MVT endpoint (SPEC §8.2), relative to the server that serves this page.
+        cfg["count"] = n
+        cfg["sourceLayer"] = collection  # the API names each MVT layer after its collection
+        zoom = detail_zoom(gdf)
+        cfg["minZoom"] = zoom - 1
+        ctx.notes.append(f"{title}共 {n:,} 个要素，以矢量瓦片显示：请放大至第 {zoom - 1} 级及以上查看地块。")
+        if ctx.tile_view is None:
+            minx, miny, maxx, maxy = gdf.total_bounds
+            ctx.tile_view = ((miny + maxy) / 2, (minx + maxx) / 2, zoom)
+        url = f"{ctx.api_root}/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+        layer = VectorTileLayer(key, title, url, cfg, prefix=ctx.prefix, show=show)
+        layer.add_to(m)
+        ctx.layers[key] = {"mode": "tiles", "count": n}
+        return layer
+    search_field = search
+    wanted: list[str] = []
+    for col in (popup.names if popup else []) + [style.get("fillBy"), style.get("strokeBy"), tooltip, search, popup.title_field if popup else None]:
+        if col and col in gdf.columns and col not in wanted:
+            wanted.append(col)
+    props = json_safe_frame(translate_geometry_source(gdf), wanted)
+    if search and search in props.columns and "id" in gdf.columns:
+        # Table 2 repeats names (two 王庄区域工业储备地): search on "name（id）" so each is found.
+        props["_search"] = [f"{n}（{i}）" if n is not None else str(i) for n, i in zip(props[search], gdf["id"].astype(str))]
+        search = "_search"
+    if large:
+        cfg["canvas"] = True
+        text, skipped = feature_collection(gdf, props, digits=5, simplify_deg=1e-5, gcj02=ctx.gcj02)
+    else:
+        text, skipped = feature_collection(gdf, props, digits=6, gcj02=ctx.gcj02)
+    if skipped:
+        ctx.notes.append(f"{title}：{skipped} 个要素没有几何，未绘制（属性仍在数据中）。")
+    layer = FeatureLayer(key, title, text, cfg, prefix=ctx.prefix, show=show)
+    layer.add_to(m)
+    ctx.layers[key] = {"mode": "simplified" if large else "geojson", "count": n - skipped}
+    if search and not large:
+        SearchControl(layer, search, f"按{_search_label(popup, search_field)}搜索…", prefix=ctx.prefix).add_to(m)
+    return layer
+
+
+VIEW_PX = (1280, 800)
+FEATURES_PER_VIEW = 1500
+"""A tiled layer opens at the zoom where a screen holds about this many features: enough to read
+the pattern, few enough that the first tiles arrive and draw in well under two seconds."""
+
+
+def detail_zoom(gdf: gpd.GeoDataFrame, per_view: int = FEATURES_PER_VIEW) -> int:
+    """Smallest Web Mercator zoom at which a 1280×800 view holds ≤ per_view features (uniform density)."""
+    minx, miny, maxx, maxy = gdf.total_bounds
+    lat = np.radians((miny + maxy) / 2)
+    span_x = max(maxx - minx, 1e-6) * 111_320 * np.cos(lat)
+    span_y = max(maxy - miny, 1e-6) * 110_574
+    per_m2 = len(gdf) / (span_x * span_y)
+    for z in range(8, 19):
+        res = 156_543.034 * np.cos(lat) / 2**z  # metres per pixel
+        if per_m2 * VIEW_PX[0] * VIEW_PX[1] * res * res <= per_view:
+            return z
+    return 18
+
+
+def _search_label(popup: PopupConfig | None, field_name: str) -> str:
+    for f in popup.fields if popup else ():
+        if f.name == field_name:
+            return re.sub(r"[(（].*$", "", f.label)
+    return "名称"
+
+
+def finish_map(m: folium.Map, ctx: MapContext, legend: LegendSpec) -> folium.Map:
+    """Legend (with the context's notes), layer control and the initial view."""
+    if ctx.gcj02:
+        legend.notes.append("底图为高德地图（GCJ-02 坐标），图上要素已做 GCJ-02 偏移以与底图套合；测量与导出仍以 CGCS2000 为准。")
+    legend.notes.extend(ctx.notes)
+    Legend(legend).add_to(m)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    if ctx.tile_view is not None:
+        lat, lon, zoom = ctx.tile_view
+        m.location, m.options["zoom"] = [float(lat), float(lon)], int(zoom)
+    elif ctx.bounds is not None:
+        minx, miny, maxx, maxy = ctx.bounds
+        if ctx.gcj02:
+            from gis.crs import wgs84_to_gcj02
+
+            (minx, maxx), (miny, maxy) = wgs84_to_gcj02(np.array([minx, maxx]), np.array([miny, maxy]))
+        m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]], padding=(20, 20))
+    return m
+
+
+_EXTERNAL = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
+
+
+def render_html(m: folium.Map, ctx: MapContext) -> str:
+    """The page: linked assets (served) or one self-contained file (saved). Refuses any CDN link."""
+    html = m.get_root().render()
+    if ctx.mode == "saved":
+        html = inline_assets(html, ctx.prefix)
+    bad = _EXTERNAL.search(html)
+    if bad:
+        raise RuntimeError(f"地图页面引用了外部资源：{bad.group(0)}……（离线地图不得从 CDN 加载）")
+    return html

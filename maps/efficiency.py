@@ -1,0 +1,166 @@
+"""The `efficiency` map (SPEC §5, §9): 亩均 classes A/B/C/D and one indicator as a choropleth.
+
+Inputs are the scoring output (parcels/efficiency: one row per enterprise with `class`, the
+indicator values, `total_score`, `rank`, `flags`) joined to where the enterprise is: either its
+own geometry (points) or `parcel_id` into the `industrial_parcels` layer. A parcel is painted
+with the class of the enterprise holding the most land on it.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
+from maps.legend import LegendItem, LegendSection, LegendSpec
+from maps.palette import EFFICIENCY_CLASSES, UNCLASSED, quantile_breaks, ramp
+from maps.parcels import add_context_layers, context_legend_sections
+from maps.popups import PopupField, PopupConfig, popup_for_layer
+
+TITLE = "南阳高新区亩均效益评价"
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    # key → (指标, unit); keys of the bundled policies (parcels/policies/*.toml) and SPEC §5.1.
+    "tax_per_mu": ("亩均税收", "万元/亩"),
+    "revenue_per_mu": ("亩均营业收入", "万元/亩"),
+    "value_added_per_mu": ("亩均增加值", "万元/亩"),
+    "profit_per_mu": ("亩均利润", "万元/亩"),
+    "output_per_mu": ("亩均产值", "万元/亩"),
+    "revenue_per_energy": ("单位能耗营业收入", "万元/吨标准煤"),
+    "va_per_energy": ("单位能耗增加值", "万元/吨标准煤"),
+    "energy_per_va": ("单位增加值能耗", "吨标准煤/万元"),
+    "emission_per_va": ("单位排放增加值", "万元/吨"),
+    "rd_intensity": ("研发经费投入强度", "%"),
+    "labor_productivity": ("全员劳动生产率", "万元/人"),
+}
+
+RESULT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("enterprise_id", "统一社会信用代码/企业编号", "", None),
+    ("name", "企业名称", "", None),
+    ("class", "评价类别", "", None),
+    ("initial_class", "初评类别", "", None),
+    ("total_score", "综合得分", "", 2),
+    ("rank", "排名", "", 0),
+    ("above_scale", "是否规上", "", None),
+    ("land_area_mu", "用地面积", "亩", 2),
+    ("park", "所在园区", "", None),
+    ("parcel_id", "地块编号", "", None),
+)
+
+
+def indicator_label(key: str) -> tuple[str, str]:
+    return INDICATORS.get(key, (key, ""))
+
+
+def indicator_columns(results: pd.DataFrame) -> list[str]:
+    """Indicator value columns present: known keys first, then any `score_<key>` partner."""
+    known = [k for k in INDICATORS if k in results.columns]
+    extra = [c[len("score_"):] for c in results.columns if c.startswith("score_") and c[len("score_"):] in results.columns and c[len("score_"):] not in known]
+    return known + extra
+
+
+def efficiency_popup(results: pd.DataFrame) -> PopupConfig:
+    fields = [PopupField(n, lab, unit, d) for n, lab, unit, d in RESULT_FIELDS if n in results.columns]
+    for key in indicator_columns(results):
+        name, unit = indicator_label(key)
+        fields.append(PopupField(key, name, unit, 2))
+    if "flags" in results.columns:
+        fields.append(PopupField("flags", "说明", "", None))
+    return PopupConfig(tuple(fields), title="亩均效益评价", title_field="name")
+
+
+def enterprise_points(results: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    if isinstance(results, gpd.GeoDataFrame) and results.geometry.name in results.columns and results.geometry.notna().any():
+        return results
+    return None
+
+
+def parcels_by_class(results: pd.DataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each parcel with the result row of the enterprise holding the most land on it."""
+    if "parcel_id" not in results.columns:
+        raise MapInputError("亩均效益结果缺少 parcel_id 列，无法与工业用地宗地关联。请在结果中提供 parcel_id 或企业点位几何。")
+    r = pd.DataFrame(results.drop(columns=[c for c in ("geometry",) if c in results.columns]))
+    # "P1;P2": an enterprise on several parcels paints each of them.
+    r = r.assign(parcel_id=r["parcel_id"].astype("string").str.split(r"[;；,，]")).explode("parcel_id")
+    r["parcel_id"] = r["parcel_id"].str.strip()
+    r = r[r["parcel_id"].notna() & (r["parcel_id"] != "")]
+    land = pd.to_numeric(r["land_area_mu"], errors="coerce") if "land_area_mu" in r.columns else pd.Series(0.0, index=r.index)
+    r = r.assign(_land=land.fillna(-1.0)).sort_values("_land", ascending=False, kind="stable").drop_duplicates("parcel_id").drop(columns="_land")
+    keep = [c for c in parcels.columns if c in ("id", "geometry", "park", "district", "area_mu")]
+    joined = parcels[keep].merge(r.drop(columns=[c for c in ("park", "district") if c in r.columns and c in keep]), left_on="id", right_on="parcel_id", how="inner")
+    return gpd.GeoDataFrame(joined, geometry="geometry", crs=parcels.crs)
+
+
+def class_style() -> dict:
+    return {
+        "base": {"color": "#424242", "weight": 1, "fillOpacity": 0.75},
+        "fillBy": "class",
+        "fills": {k: c for k, (c, _) in EFFICIENCY_CLASSES.items()},
+        "missingColor": UNCLASSED[0],
+    }
+
+
+def choropleth_style(values: pd.Series, key: str) -> tuple[dict, list[LegendItem]]:
+    breaks = quantile_breaks(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    colours = ramp(len(breaks))
+    style = {"base": {"color": "#616161", "weight": 1, "fillOpacity": 0.8}, "fillBy": key, "breaks": breaks, "colors": colours, "missingColor": UNCLASSED[0]}
+    _, unit = indicator_label(key)
+    items = []
+    for i, (b, c) in enumerate(zip(breaks, colours)):
+        upper = f"{breaks[i + 1]:,.2f}" if i + 1 < len(breaks) else "以上"
+        items.append(LegendItem(f"{b:,.2f} – {upper} {unit}".replace("– 以上", "以上"), fill=c, stroke="#616161"))
+    items.append(LegendItem("无数据", fill=UNCLASSED[0], stroke="#616161"))
+    return style, items
+
+
+def build_efficiency_map(
+    results: pd.DataFrame,
+    parcels: gpd.GeoDataFrame | None = None,
+    parks: gpd.GeoDataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    *,
+    indicator: str | None = None,
+    policy_title: str | None = None,
+    basemap: str | None = "none",
+    tianditu_key: str | None = None,
+    mode: str = "saved",
+    prefix: str | None = None,
+    api_root: str = "",
+    large_threshold: int | None = None,
+) -> tuple[folium.Map, MapContext]:
+    """The efficiency map. `results`: scoring rows (GeoDataFrame of points, or with `parcel_id`)."""
+    if "class" not in results.columns:
+        raise MapInputError("亩均效益结果缺少 class（评价类别）列：请传入 score_enterprises 的结果表。")
+    indicators = indicator_columns(results)
+    if indicator is not None and indicator not in results.columns:
+        raise MapInputError(f"指标“{indicator}”不在评价结果中。可选指标：{'、'.join(f'{k}（{indicator_label(k)[0]}）' for k in indicators) or '无'}。")
+    key = indicator or (indicators[0] if indicators else None)
+    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
+    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
+    add_context_layers(m, ctx, parks, boundary, show_parks=True)
+    popup = efficiency_popup(results)
+    sections: list[LegendSection] = []
+    present = set(results["class"].dropna().astype(str))
+    class_items = [LegendItem(label, fill=c, stroke="#424242") for k, (c, label) in EFFICIENCY_CLASSES.items() if k in present or k in ("A", "B", "C")]
+    class_items.append(LegendItem(UNCLASSED[1], fill=UNCLASSED[0], stroke="#424242"))
+    sections.append(LegendSection("亩均效益类别", class_items))
+    if parcels is not None and "parcel_id" in results.columns:
+        by_parcel = parcels_by_class(results, parcels)
+        add_layer(m, ctx, by_parcel, key="efficiency_parcels", title="工业用地宗地（按评价类别）", style=class_style(), popup=popup, tooltip="name", search="name")
+        if key is not None:
+            style, items = choropleth_style(by_parcel[key], key)
+            add_layer(m, ctx, by_parcel, key="indicator_parcels", title=f"指标分级：{indicator_label(key)[0]}", style=style, popup=popup, tooltip="name", show=False)
+            sections.append(LegendSection(f"{indicator_label(key)[0]}（分位数分级，图层“指标分级”）", items))
+    points = enterprise_points(results)
+    if points is not None:
+        add_layer(m, ctx, points, key="enterprises", title="企业（按评价类别）", style=class_style() | {"base": {"color": "#212121", "weight": 1, "fillOpacity": 0.9}}, popup=popup, tooltip="name", search=None if parcels is not None else "name", radius=5)
+    elif parcels is None:
+        raise MapInputError("亩均效益地图需要企业点位几何或工业用地宗地（parcels）之一。")
+    sections += context_legend_sections(parks, boundary)
+    notes = [f"评价办法：{policy_title}" if policy_title else "评价办法：见评价运行记录"]
+    if "data_source" in results.columns and results["data_source"].astype(str).str.contains("合成|synthetic", regex=True).any():
+        notes.append("注意：企业数据为合成样例（synthetic），仅供演示。")
+    finish_map(m, ctx, LegendSpec("图例", sections, notes))
+    return m, ctx

@@ -1,0 +1,113 @@
+"""The `parcels` map (SPEC §9): reserve parcels by land use and approval status, park zones, boundary.
+
+Fill = land use (national palette, maps/palette.py), outline = approval status, so one look
+shows both what a parcel is for and how far its approval has gone.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import folium
+
+from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.legend import LegendItem, LegendSection, LegendSpec
+from maps.palette import (
+    BOUNDARY_STYLES,
+    LAND_USE_SOURCE,
+    LAND_USE_SOURCE_STATUS,
+    PARK_STYLE,
+    STATUS_STROKES,
+    land_use_class_name,
+    land_use_colour,
+)
+from maps.popups import popup_for_layer
+
+TITLE = "南阳高新区储备地块、产业园区与范围"
+
+
+def _schematic_note(*frames: gpd.GeoDataFrame) -> list[str]:
+    n = sum(int((f["geometry_source"] == "schematic").sum()) for f in frames if "geometry_source" in f.columns)
+    if not n:
+        return []
+    return [f"注意：{n} 个要素的几何为示意位置（schematic），依规划文本绘制，非实测界线，不得用于确权或计量。"]
+
+
+def reserve_style(reserve: gpd.GeoDataFrame) -> dict:
+    uses = sorted({str(u) for u in reserve.get("use", []) if u is not None and str(u) != "nan"})
+    return {
+        "base": {"color": "#555555", "weight": 2, "fillOpacity": 0.7, "opacity": 1},
+        "fillBy": "use",
+        "fills": {u: land_use_colour(u) for u in uses},
+        "missingColor": land_use_colour(None),
+        "strokeBy": "status",
+        "strokes": STATUS_STROKES,
+    }
+
+
+def boundary_style() -> dict:
+    return {
+        "base": {"color": "#C62828", "weight": 3, "fill": False},
+        "fillBy": None,
+        "strokeBy": "kind",
+        "strokes": BOUNDARY_STYLES,
+    }
+
+
+def add_context_layers(m: folium.Map, ctx: MapContext, parks: gpd.GeoDataFrame | None, boundary: gpd.GeoDataFrame | None, *, show_parks: bool = True) -> None:
+    """Boundary and park zones: the frame of reference on every map."""
+    if boundary is not None and len(boundary):
+        add_layer(m, ctx, boundary, key="zone_boundary", title="高新区范围", style=boundary_style(), popup=popup_for_layer("zone_boundary", list(boundary.columns)), tooltip="name", collection="zone_boundary")
+    if parks is not None and len(parks):
+        add_layer(m, ctx, parks, key="park_zones", title="产业园区", style={"base": PARK_STYLE}, popup=popup_for_layer("park_zones", list(parks.columns)), tooltip="name", collection="park_zones", show=show_parks)
+
+
+def context_legend_sections(parks: gpd.GeoDataFrame | None, boundary: gpd.GeoDataFrame | None) -> list[LegendSection]:
+    items = []
+    if boundary is not None and len(boundary):
+        kinds = set(boundary["kind"]) if "kind" in boundary.columns else {"current"}
+        if "current" in kinds or not kinds & set(BOUNDARY_STYLES):
+            items.append(LegendItem("高新区现状范围", stroke=BOUNDARY_STYLES["current"]["color"], line=True, weight=3))
+        if "expansion" in kinds:
+            items.append(LegendItem("规划扩区范围", stroke=BOUNDARY_STYLES["expansion"]["color"], dash="12 6", line=True, weight=3))
+    if parks is not None and len(parks):
+        items.append(LegendItem("产业园区", fill=PARK_STYLE["fillColor"], stroke=PARK_STYLE["color"], dash=PARK_STYLE["dashArray"]))
+    return [LegendSection("范围与园区", items)] if items else []
+
+
+def build_parcels_map(
+    reserve: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    *,
+    basemap: str | None = "none",
+    tianditu_key: str | None = None,
+    mode: str = "saved",
+    prefix: str | None = None,
+    api_root: str = "",
+    large_threshold: int | None = None,
+) -> tuple[folium.Map, MapContext]:
+    """The parcels map from the three layers (EPSG:4490 GeoDataFrames as the store returns them)."""
+    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
+    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
+    add_context_layers(m, ctx, parks, boundary)
+    style = reserve_style(reserve)
+    add_layer(
+        m, ctx, reserve, key="reserve_parcels", title="储备地块（表2 地块报批计划）", style=style,
+        popup=popup_for_layer("reserve_parcels", list(reserve.columns)), tooltip="name", search="name", collection="reserve_parcels",
+    )
+    use_items = [LegendItem(f"{u}（{land_use_class_name(u)}）", fill=c, stroke="#555555") for u, c in style["fills"].items()]
+    status_present = set(reserve["status"].dropna().astype(str)) if "status" in reserve.columns else set()
+    status_items = [
+        LegendItem(s, fill="#FFFFFF", stroke=st["color"], dash=st["dashArray"], weight=st["weight"])
+        for s, st in STATUS_STROKES.items()
+        if s in status_present or s in ("计划报批", "已组卷上报", "已获批", "已供地")
+    ]
+    notes = _schematic_note(reserve, *(f for f in (parks, boundary) if f is not None))
+    notes.append(f"用地颜色：{LAND_USE_SOURCE}（色值待核：{LAND_USE_SOURCE_STATUS}）。")
+    legend = LegendSpec(
+        "图例",
+        [LegendSection("储备地块用途（填充色）", use_items), LegendSection("报批状态（边框）", status_items)] + context_legend_sections(parks, boundary),
+        notes,
+    )
+    finish_map(m, ctx, legend)
+    return m, ctx
