@@ -170,8 +170,9 @@ def prepare_features(
             if differs.any():
                 attrs["declared_area_m2"] = np.where(differs, declared, np.nan)
                 warnings.append(f"{int(differs.sum())} 个要素的原有面积与几何面积相差超过 0.5%，原值保存在 declared_area_m2 字段。")
+        # area_mu is derived from the stored area_m2, so area_mu == area_m2 × 15 / 10000 exactly.
         attrs["area_m2"] = np.round(computed, 2)
-        attrs["area_mu"] = np.round(m2_to_mu(computed), 4)
+        attrs["area_mu"] = m2_to_mu(attrs["area_m2"].to_numpy(dtype=float))
 
     if layer_name == "reserve_parcels":
         if "status" not in attrs.columns:

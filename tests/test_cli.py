@@ -58,7 +58,7 @@ def test_export_reserve_parcels_geojson(sample_store, tmp_path):
         p = feat["properties"]
         assert (str(p["seq"]), p["district"], p["name"], p["location"], p["use"]) == (seq, district, name, location, use)
         assert p["geometry_source"] in ("surveyed", "digitized", "schematic") and p["data_source"]
-        assert p["area_mu"] == pytest.approx(p["area_m2"] * 15 / 10000, rel=1e-6)
+        assert p["area_mu"] == pytest.approx(p["area_m2"] * 15 / 10000, rel=1e-12)
         geom = shapely.geometry.shape(feat["geometry"])
         geodesic = abs(GEOD.geometry_area_perimeter(geom)[0])
         assert abs(p["area_m2"] / geodesic - 1) < 0.0005

@@ -219,11 +219,11 @@ def re_resolve_layer(
         after = np.array([row["area_m2_after"] for row in report])
         if "area_m2" in out.columns:
             col = out["area_m2"].astype("float64").to_numpy(copy=True)
-            col[updated] = after[updated]
+            col[updated] = np.round(after[updated], 2)
             out["area_m2"] = col
         if "area_mu" in out.columns:
             col = out["area_mu"].astype("float64").to_numpy(copy=True)
-            col[updated] = m2_to_mu(after[updated])
+            col[updated] = m2_to_mu(np.round(after[updated], 2))
             out["area_mu"] = col
     return out, pd.DataFrame(report, columns=REPORT_COLUMNS)
 
