@@ -107,3 +107,28 @@ def test_history_of_restricted_layer_needs_analyst(client):
     url = f"/collections/enterprises/items/{ent['id']}/history"
     assert client.get(url).status_code == 401
     assert client.get(url, headers=client.keys["analyst"]).status_code == 200
+
+
+def test_study_package_as_a_job(client):
+    import time
+    import zipfile
+
+    assert client.post("/jobs", json={"kind": "study-package"}).status_code == 401
+    assert client.post("/jobs", json={"kind": "format-disk"}, headers=client.keys["analyst"]).status_code == 422
+    r = client.post("/jobs", json={"kind": "study-package"}, headers=client.keys["analyst"])
+    assert r.status_code == 202 and r.headers["location"].startswith("/jobs/")
+    url = r.headers["location"]
+    deadline = time.monotonic() + 120
+    seen = []
+    while True:
+        doc = client.get(url, headers=client.keys["analyst"]).json()
+        seen.append(doc["progress"])
+        if doc["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert doc["status"] == "succeeded", doc
+    assert doc["progress"] == 1.0 and len(doc["steps"]) >= 4 and seen == sorted(seen)
+    zipped = client.get(url + "/result", headers=client.keys["analyst"])
+    names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
+    assert any(n.endswith(".gpkg") for n in names) and any(n.endswith(".tif") for n in names)
+    assert client.get("/jobs/nope", headers=client.keys["analyst"]).status_code == 404
