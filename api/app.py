@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from api import errors
 from api.auth import AuthError
 from api.dependencies import auth_error_response
-from api.routers import analysis, edits, features, health, jobs, keys, maps, study, tiles
+from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(study.router)
     app.include_router(maps.router)
     app.include_router(jobs.router)
+    app.include_router(imports.router)
     return app

@@ -117,29 +117,20 @@ def import_cmd(
     store: str | None = StoreOpt,
 ) -> None:
     """导入数据到图层（全部成功或全部不变）/ import a file into a layer, all-or-nothing."""
-    from gis.io import read_features
-    from gis.store.base import check_layer_name
-    from parcels.layers import prepare_features
-    from parcels.schema import LAYERS
+    from api.services import import_file
 
     if mode not in ("append", "replace"):
         err.print("错误：--mode 只能是 append 或 replace / --mode must be append or replace")
         raise typer.Exit(2)
     try:
-        check_layer_name(layer)
         s = open_store_cli(store)
         started = time.monotonic()
         with progress() as bar:
-            task = bar.add_task(f"读取 / reading {file.name}", total=3)
-            read = read_features(file, crs=crs, encoding=encoding, layer=source_layer, require_geometry=layer not in ("enterprises",))
-            bar.update(task, advance=1, description="校验 / validating")
-            ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {file.name}")
-            bar.update(task, advance=1, description="写入 / writing")
-            spec = LAYERS.get(layer)
-            report = s.import_features(
-                layer, ready, mode=mode, user=current_user(), geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer, reason=f"import {file.name}"
+            task = bar.add_task(f"导入 / importing {file.name}", total=None)
+            report, read, warnings = import_file(
+                s, layer, file, crs=crs, encoding=encoding, mode=mode, user=current_user(), geometry_source=geometry_source, source_layer=source_layer
             )
-            bar.update(task, advance=1)
+            bar.update(task, total=1, completed=1)
     except (InputError, NotFoundError) as exc:
         fail(exc)
     for w in warnings:

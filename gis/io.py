@@ -111,37 +111,54 @@ def sniff_text_encoding(data: bytes) -> str:
         )
 
 
-def _dbf_records_bytes(dbf: Path, limit: int = 2_000_000) -> bytes:
-    with open(dbf, "rb") as fh:
-        head = fh.read(32)
-        if len(head) < 32:
-            return b""
-        header_len = struct.unpack("<H", head[8:10])[0]
-        fh.seek(header_len)
-        return fh.read(limit)
+def _dbf_records(head_and_body: bytes, limit: int = 2_000_000) -> bytes:
+    """The record area of a DBF file's bytes (the header holds field names, not values)."""
+    if len(head_and_body) < 32:
+        return b""
+    header_len = struct.unpack("<H", head_and_body[8:10])[0]
+    return head_and_body[header_len : header_len + limit]
 
 
-def shapefile_encoding(path: Path) -> str | None:
-    """The encoding of a shapefile's attributes: from .cpg if present, else sniffed from the DBF."""
-    cpg = path.with_suffix(".cpg")
-    for candidate in (cpg, path.with_suffix(".CPG")):
-        if candidate.exists():
-            text = candidate.read_text(errors="ignore").strip().upper()
-            if text in ("UTF-8", "UTF8", "65001"):
-                return "UTF-8"
-            if text in ("GBK", "936", "CP936", "GB2312", "GB18030", "ANSI 936"):
-                return "GB18030"
-            return text or None
-    dbf = path.with_suffix(".dbf")
-    if not dbf.exists():
-        dbf = path.with_suffix(".DBF")
-    if not dbf.exists():
-        return None
-    sample = _dbf_records_bytes(dbf)
+def _encoding_from_cpg(text: str) -> str | None:
+    text = text.strip().upper()
+    if text in ("UTF-8", "UTF8", "65001"):
+        return "UTF-8"
+    if text in ("GBK", "936", "CP936", "GB2312", "GB18030", "ANSI 936"):
+        return "GB18030"
+    return text or None
+
+
+def _encoding_from_dbf(data: bytes) -> str | None:
+    sample = _dbf_records(data)
     if not sample or all(b < 0x80 for b in sample):
         return None
     enc = sniff_text_encoding(sample)
     return "UTF-8" if enc.startswith("utf-8") else "GB18030"
+
+
+def shapefile_encoding(path: Path) -> str | None:
+    """The encoding of a shapefile's attributes: from .cpg if present, else sniffed from the DBF."""
+    for candidate in (path.with_suffix(".cpg"), path.with_suffix(".CPG")):
+        if candidate.exists():
+            return _encoding_from_cpg(candidate.read_text(errors="ignore"))
+    for dbf in (path.with_suffix(".dbf"), path.with_suffix(".DBF")):
+        if dbf.exists():
+            with open(dbf, "rb") as fh:
+                return _encoding_from_dbf(fh.read(2_100_000))
+    return None
+
+
+def zipped_shapefile_encoding(archive: Path, member: str) -> str | None:
+    """The same rule for a shapefile inside a zip (sidecars matched by stem, any case)."""
+    stem = str(Path(member).with_suffix("")).lower()
+    with zipfile.ZipFile(archive) as zf:
+        siblings = {n.lower(): n for n in zf.namelist()}
+        if stem + ".cpg" in siblings:
+            return _encoding_from_cpg(zf.read(siblings[stem + ".cpg"]).decode("ascii", errors="ignore"))
+        if stem + ".dbf" in siblings:
+            with zf.open(siblings[stem + ".dbf"]) as fh:
+                return _encoding_from_dbf(fh.read(2_100_000))
+    return None
 
 
 # --- archives -----------------------------------------------------------------------------
@@ -293,6 +310,9 @@ def read_features(
         source = str(path)
         if suffix == ".zip":
             source = _resolve_archive(path, layer)
+            member = source.split(f"/vsizip/{path}/", 1)[1]
+            if member.lower().endswith(".shp") and encoding is None:
+                used_encoding = zipped_shapefile_encoding(path, member)
         elif suffix == ".shp" and encoding is None:
             used_encoding = shapefile_encoding(path)
         try:

@@ -20,7 +20,7 @@ import shapely
 from gis import geometry as geomcheck
 from gis.crs import STORE_EPSG, area_m2, m2_to_mu
 from gis.errors import InputError, RowError
-from parcels.schema import GEOMETRY_SOURCES, LAYERS, RESERVE_STATUSES, DELETED_STATUS, Layer
+from parcels.schema import DELETED_STATUS, GEOMETRY_SOURCES, LAYERS, NONNEGATIVE_FIELDS, RESERVE_STATUSES, Layer
 
 GEOMETRY_OPTIONAL = {"enterprises"}
 """Enterprises may come without coordinates: they are placed by their parcel link."""
@@ -49,9 +49,12 @@ def _coerce(series: pd.Series, dtype: str, field: str, errors: list[RowError]) -
         bad = num.isna() & text.notna() & (text.astype(str) != "")
         for i in np.nonzero(bad.to_numpy())[0]:
             errors.append(RowError(int(i) + 1, field, f"“{text.iloc[i]}”不是数字"))
-        inf = np.isinf(num.to_numpy(dtype=float, na_value=np.nan))
-        for i in np.nonzero(inf)[0]:
+        values = num.to_numpy(dtype=float, na_value=np.nan)
+        for i in np.nonzero(np.isinf(values))[0]:
             errors.append(RowError(int(i) + 1, field, "数值为无穷大"))
+        if field in NONNEGATIVE_FIELDS:
+            for i in np.nonzero(values < 0)[0]:
+                errors.append(RowError(int(i) + 1, field, f"数值 {values[i]:g} 为负数，该字段不能小于 0"))
         if dtype == "int":
             frac = num.notna() & (num.fillna(0) % 1 != 0)
             for i in np.nonzero(frac.to_numpy())[0]:

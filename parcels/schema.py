@@ -207,6 +207,15 @@ LAYERS: dict[str, Layer] = {
 
 PUBLIC_LAYERS = [name for name, layer in LAYERS.items() if layer.public]
 
+NONNEGATIVE_FIELDS = frozenset(
+    {
+        "seq", "area_m2", "area_mu", "planned_area_mu", "planned_area_km2", "land_area_mu", "rented_floor_m2",
+        "tax", "revenue", "energy_tce", "emission_eq", "rd_expense", "output_value", "electricity", "employees",
+        "floor_area_ratio", "building_coverage", "sl_investment_intensity", "sl_floor_area_ratio", "sl_tax_per_mu",
+    }
+)
+"""Quantities that cannot be below zero (SPEC §5.1); value added and profit can."""
+
 
 def layer_or_none(name: str) -> Layer | None:
     return LAYERS.get(name)

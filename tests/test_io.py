@@ -161,3 +161,17 @@ def test_zip_with_path_traversal_refused(tmp_path):
         zf.writestr("../../etc/passwd.shp", b"x")
     with pytest.raises(InputError, match="不安全"):
         io.read_features(z)
+
+
+def test_zipped_gbk_shapefile_without_cpg(tmp_path):
+    import zipfile
+
+    path = tmp_path / "zongdi.shp"
+    write_gk_shapefile_without_prj(path)
+    archive = tmp_path / "zongdi.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for ext in (".shp", ".shx", ".dbf"):
+            zf.write(path.with_suffix(ext), f"数据/zongdi{ext}")
+    read = io.read_features(archive)
+    assert read.encoding == "GB18030" and read.frame["权利人"].tolist() == NAMES
+    assert read.crs_label == "EPSG:4546"

@@ -44,7 +44,9 @@ def _authorize(request: Request, public: bool, title: str) -> Response | None:
     try:
         require(get_principal(request), "analyst", f"地图“{title}”")
     except AuthError as exc:
-        return problem(exc.status, exc.detail, instance=str(request.url.path))
+        from api.dependencies import auth_error_response
+
+        return auth_error_response(exc)
     return None
 
 

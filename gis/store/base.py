@@ -137,7 +137,7 @@ class Store(ABC):
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._column_cache: dict[str, dict[str, str]] = {}
+        self._column_cache: dict[str, tuple[float, dict[str, str]]] = {}
 
     # --- dialect hooks --------------------------------------------------------------------
     ph = "?"
@@ -250,15 +250,22 @@ class Store(ABC):
         n, title, gtype, created = rows[0]
         return {"name": n, "title": title, "geometry_type": gtype, "created_at": created}
 
+    COLUMN_CACHE_S = 2.0
+    """Columns are cached briefly: another process (a CLI import) may add some at any time."""
+
     def columns(self, name: str) -> dict[str, str]:
-        if name not in self._column_cache:
+        import time
+
+        hit = self._column_cache.get(name)
+        if hit is None or time.monotonic() - hit[0] > self.COLUMN_CACHE_S:
             cur = self.connection().cursor()
             try:
-                self._column_cache[name] = self._table_columns(cur, name)
+                hit = (time.monotonic(), self._table_columns(cur, name))
             finally:
                 cur.close()
                 self._end_read()
-        return self._column_cache[name]
+            self._column_cache[name] = hit
+        return hit[1]
 
     def count(self, name: str) -> int:
         check_layer_name(name)

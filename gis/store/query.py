@@ -472,6 +472,19 @@ def like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
+def _max_nesting(text: str) -> int:
+    """Deepest bracket nesting of a CQL2 text or JSON document (brackets inside quotes included:
+    an over-estimate only ever refuses a pathological filter)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def parse_cql2(text: str, lang: str | None = None) -> dict:
     """CQL2 text or JSON → the standard CQL2-JSON tree, via the `cql2` library."""
     import cql2
@@ -481,6 +494,11 @@ def parse_cql2(text: str, lang: str | None = None) -> dict:
     lang = (lang or "").lower() or ("cql2-json" if text.lstrip().startswith("{") else "cql2-text")
     if lang not in ("cql2-text", "cql2-json"):
         raise FilterError(f"不支持的 filter-lang “{lang}”。", hint="可用：cql2-text、cql2-json。")
+    depth = _max_nesting(text)
+    if depth > MAX_FILTER_DEPTH:
+        # The parser recurses natively: thousands of nested brackets overflow its stack and take
+        # the whole process down, so they are refused before it ever sees them.
+        raise FilterError(f"过滤条件嵌套过深（{depth} 层，上限 {MAX_FILTER_DEPTH} 层）。", hint="请简化过滤条件。")
     try:
         expr = cql2.parse_json(text) if lang == "cql2-json" else cql2.parse_text(text)
         tree = expr.to_json()
