@@ -55,3 +55,36 @@ def store(store_url):
     s = open_store(store_url)
     yield s
     s.close()
+
+
+# --- figures the run must print (SPEC §10 / issue 9): collected from reports, so xdist works ---
+_CORPUS: dict[str, bool] = {}
+_LINES: dict[str, None] = {}
+
+
+def pytest_runtest_logreport(report):
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "corpus_case":
+            key, ok = value
+            _CORPUS[key] = bool(ok)
+        elif name == "report_line":
+            _LINES[str(value)] = None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _CORPUS:
+        n, m = len(_CORPUS), sum(_CORPUS.values())
+        terminalreporter.write_sep("-", "bad-input corpus")
+        terminalreporter.write_line(f"bad-input corpus: {n} cases, {m} answered correctly ({100.0 * m / n:.1f} %)")
+        for key, ok in sorted(_CORPUS.items()):
+            if not ok:
+                terminalreporter.write_line(f"  WRONG: {key}")
+    if _LINES:
+        terminalreporter.write_sep("-", "reliability figures")
+        for line in _LINES:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _CORPUS and not all(_CORPUS.values()) and session.exitstatus == 0:
+        session.exitstatus = 1

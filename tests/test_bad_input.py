@@ -35,7 +35,7 @@ runner = CliRunner()
 # --- results tally and the summary line ---------------------------------------------------------
 
 class _Tally:
-    """Collects one verdict per (store, channel, case) and prints/enforces the corpus score."""
+    """Collects one verdict per (store, channel, case); tests/conftest.py prints and enforces the score."""
 
     def __init__(self):
         self.results: dict[tuple[str, str, str], bool] = {}
@@ -50,34 +50,18 @@ class _Tally:
         pct = 100.0 * m / n if n else 0.0
         return f"bad-input corpus: {n} cases, {m} answered correctly ({pct:.1f} %)"
 
-    def pytest_terminal_summary(self, terminalreporter):
-        if not self.results:
-            return
-        distinct = len({k[2] for k in self.results})
-        terminalreporter.write_sep("-", "bad-input corpus")
-        terminalreporter.write_line(self.line())
-        terminalreporter.write_line(f"  ({distinct} distinct cases × channels (cli, api) × stores ({', '.join(STORES)}))")
-        for key, ok in sorted(self.results.items()):
-            if not ok:
-                terminalreporter.write_line(f"  WRONG: {'/'.join(key)}")
-        if self.known:
-            terminalreporter.write_line(f"  plus {len(self.known)} case runs skipped as known bugs outside the tests (not counted above; reported to the lead):")
-            for name, why in sorted({k[2]: v for k, v in self.known.items()}.items()):
-                terminalreporter.write_line(f"    {name}: {why}")
-
-    def pytest_sessionfinish(self, session, exitstatus):
-        if self.results and not all(self.results.values()) and session.exitstatus == 0:
-            session.exitstatus = 1
-
 
 TALLY = _Tally()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _register_tally(request):
-    if not request.config.pluginmanager.is_registered(TALLY):
-        request.config.pluginmanager.register(TALLY, "bad_input_tally")
+@pytest.fixture(autouse=True)
+def _report_to_controller(request):
+    """Hand each verdict to tests/conftest.py, which prints the corpus score once per run (also
+    under pytest-xdist, where this module runs in a worker and only reports reach the controller)."""
+    before = set(TALLY.results)
     yield
+    for key in sorted(set(TALLY.results) - before):
+        request.node.user_properties.append(("corpus_case", ("/".join(key), bool(TALLY.results[key]))))
 
 
 # --- environment -------------------------------------------------------------------------------

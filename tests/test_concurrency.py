@@ -18,7 +18,7 @@ from gis.store import open_store
 WRITERS, UPDATES, READERS = 4, 25, 4
 
 
-def test_concurrent_readers_and_writers(store_url):
+def test_concurrent_readers_and_writers(store_url, record_property):
     setup = open_store(store_url)
     n = WRITERS * 5
     gdf = gpd.GeoDataFrame(
@@ -79,5 +79,5 @@ def test_concurrent_readers_and_writers(store_url):
     assert int(frame["counter"].sum()) == WRITERS * UPDATES  # no lost write
     hist = check.history("industrial_parcels")
     assert (hist["action"] == "update").sum() == WRITERS * UPDATES  # no duplicated history
-    print(f"\nsoak {check.kind}: {WRITERS * UPDATES} writes, {reads[0]} reads, 0 errors, 0 lost, {conflicts[0]} optimistic retries in {elapsed:.1f}s")
+    record_property("report_line", f"soak {check.kind}: {WRITERS * UPDATES} writes, {reads[0]} reads, 0 errors, 0 lost, {conflicts[0]} optimistic retries in {elapsed:.1f}s")
     check.close()
