@@ -26,4 +26,4 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	bash scripts/ensure-test-services.sh
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	status=0; for b in bench/bench_*.py; do $(BIN)/python $$b || status=1; done; exit $$status
