@@ -210,7 +210,10 @@ def tile_mvt(store: Store, layer: str, z: int, x: int, y: int, columns: list[str
         data = _pg_tile(store, layer, z, x, y, columns)
     else:
         data = _gpkg_tile(store, layer, z, x, y, columns, kinds or store.columns(layer))
-    etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+    # The column list is part of the ETag: the same bytes under another `properties=` must not 304.
+    h = hashlib.blake2b(data, digest_size=12)
+    h.update(b"\0" + "\x1f".join(columns).encode("utf-8"))
+    etag = '"' + h.hexdigest() + '"'
     if use_cache:
         CACHE.put(key, data, etag)
     return data, etag

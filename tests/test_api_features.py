@@ -279,3 +279,67 @@ def test_queryables_carry_chinese_titles(env):
     assert props["use"]["title"] == "用途" and props["area_mu"]["type"] == "number" and props["seq"]["type"] == "integer"
     ent = c.get("/collections/enterprises/queryables", headers={"Authorization": f"Bearer {keys['analyst']}"}).json()["properties"]
     assert ent["tax"]["title"] == "实缴税收(万元)"
+
+
+# --- vector tiles: `properties=` (issue 6: tiles carry only what the map draws) ---------------
+
+
+def _tile_path(store, layer: str, z: int = 14) -> str:
+    import morecantile
+
+    p = store.read_layer(layer).geometry.iloc[0].representative_point()
+    t = morecantile.tms.get("WebMercatorQuad").tile(p.x, p.y, z)
+    return f"/collections/{layer}/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}"
+
+
+def _tile_props(r, layer: str) -> list[dict]:
+    import mapbox_vector_tile
+
+    assert r.status_code == 200, r.text
+    return [f["properties"] for f in mapbox_vector_tile.decode(r.content)[layer]["features"]]
+
+
+def test_tile_properties_limit_the_attributes(env):
+    store, c, _ = env
+    path = _tile_path(store, "reserve_parcels")
+    gdf = store.read_layer("reserve_parcels")
+    full = _tile_props(c.get(path), "reserve_parcels")
+    # default: every visible column (non-null ones) of the layer, as before
+    visible = set(gdf.columns) - {"geometry"}
+    assert set().union(*(p.keys() for p in full)) <= visible
+    assert {"id", "name", "use", "status", "area_mu"} <= set().union(*(p.keys() for p in full))
+    some = _tile_props(c.get(path, params={"properties": "id,use"}), "reserve_parcels")
+    assert len(some) == len(full) and all(set(p) <= {"id", "use"} and "id" in p for p in some)
+    by_id = gdf.set_index("id")["use"]
+    assert all(p.get("use") == by_id[p["id"]] for p in some if "use" in p)
+    assert {p["id"] for p in some} == {p["id"] for p in full}
+    only_id = _tile_props(c.get(path, params={"properties": " id , id "}), "reserve_parcels")
+    assert all(set(p) == {"id"} for p in only_id)
+
+
+def test_tile_properties_are_validated_like_items(env):
+    store, c, keys = env
+    path = _tile_path(store, "reserve_parcels")
+    body = problem(c.get(path, params={"properties": "id,no_such_field"}), 400)
+    assert "no_such_field" in body["detail"]
+    problem(c.get(path, params={"properties": "id,tax"}), 400)  # restricted field: never via tiles
+    ent = _tile_path(store, "enterprises")
+    assert c.get(ent, params={"properties": "id,tax"}).status_code == 401
+    props = _tile_props(c.get(ent, params={"properties": "id,tax"}, headers={"Authorization": f"Bearer {keys['analyst']}"}), "enterprises")
+    assert props and all(set(p) <= {"id", "tax"} for p in props) and any("tax" in p for p in props)
+
+
+def test_tile_etag_and_cache_depend_on_properties(env):
+    store, c, _ = env
+    path = _tile_path(store, "reserve_parcels")
+    a = c.get(path, params={"properties": "id,use"})
+    b = c.get(path, params={"properties": "id,status"})
+    full = c.get(path)
+    etags = {a.headers["etag"], b.headers["etag"], full.headers["etag"]}
+    assert len(etags) == 3
+    # an ETag of one property list never validates another list
+    assert c.get(path, params={"properties": "id,status"}, headers={"If-None-Match": a.headers["etag"]}).status_code == 200
+    assert c.get(path, params={"properties": "id,use"}, headers={"If-None-Match": a.headers["etag"]}).status_code == 304
+    # the cached full tile is not served for a restricted list (and vice versa)
+    assert all(set(p) <= {"id", "status"} for p in _tile_props(c.get(path, params={"properties": "id,status"}), "reserve_parcels"))
+    assert any("name" in p for p in _tile_props(c.get(path), "reserve_parcels"))

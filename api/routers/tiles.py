@@ -3,6 +3,11 @@
 Same access rules as the items (restricted layers need `analyst`; restricted fields never in a
 tile for anyone below it). Public tiles may be cached by browsers and proxies for a short time;
 restricted tiles are `private`. `If-None-Match` with the tile's ETag gets a 304.
+
+`properties=id,use` (comma-separated) limits the attributes carried by each feature, checked
+against the visible columns exactly like the items route; the default is every visible column.
+Why: encoding is the tile's main cost and a map only needs its style fields in the tiles — its
+popup fetches the clicked feature from `/items/{featureId}`.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api.dependencies import LayerAccess, layer_access, layer_is_public
-from gis.store.query import visible_columns
+from api.dependencies import LayerAccess, layer_access, layer_is_public, properties_param
+from gis.store.query import check_properties, visible_columns
 from gis.tiles import TILE_TTL_S, tile_mvt
 
 router = APIRouter()
@@ -24,16 +29,24 @@ MVT = "application/vnd.mapbox-vector-tile"
     response_class=Response,
     responses={200: {"content": {MVT: {}}}},
 )
-async def tile(request: Request, z: int, x: int, y: int, access: LayerAccess = Depends(layer_access)) -> Response:
+async def tile(
+    request: Request,
+    z: int,
+    x: int,
+    y: int,
+    access: LayerAccess = Depends(layer_access),
+    properties: list[str] | None = Depends(properties_param),
+) -> Response:
     from api.routers.features import on_store
 
-    return await on_store(request, _tile, request, z, x, y, access)
+    return await on_store(request, _tile, request, z, x, y, access, properties)
 
 
-def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess) -> Response:
+def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess, properties: list[str] | None = None) -> Response:
     store = request.app.state.store
     kinds = visible_columns(store, access.name, access.hidden)
-    data, etag = tile_mvt(store, access.name, z, x, y, list(kinds), kinds)
+    columns = list(kinds) if properties is None else list(dict.fromkeys(check_properties(properties, kinds)))
+    data, etag = tile_mvt(store, access.name, z, x, y, columns, kinds)
     cache = f"public, max-age={int(TILE_TTL_S)}" if layer_is_public(access.name) else f"private, max-age={int(TILE_TTL_S)}"
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization"}
     if request.headers.get("if-none-match") == etag:

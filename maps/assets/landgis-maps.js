@@ -94,6 +94,21 @@
     return layer;
   };
 
+  /* One feature's properties from the API (`itemsUrl` + id), as JSON, same origin: the request
+   * carries only what the page already sends (its cookies), like the tile requests. */
+  landgis.fetchFeature = function (itemsUrl, id) {
+    return fetch(itemsUrl + encodeURIComponent(id) + "?f=json", { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (feature) {
+        var p = L.extend({}, feature.properties || {});
+        if (p.id === undefined && feature.id !== undefined) p.id = feature.id;
+        return p;
+      });
+  };
+
   /* Large layers on a served map: Mapbox Vector Tiles of the API, same styles and popups. */
   landgis.vectorTileLayer = function (map, name, url, cfg) {
     var styles = {};
@@ -114,9 +129,31 @@
       zoomOffset: -1,
       getFeatureId: function (f) { return f.properties && f.properties.id; },
     });
+    // Leaflet.VectorGrid ignores zoomOffset when it fills {z} (it uses the grid's zoom with the
+    // grid's x/y): without this, every 512-px tile asked for the wrong place one level too deep.
+    var fetchTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+    layer._getVectorTilePromise = function (coords) {
+      var c = L.point(coords.x, coords.y);
+      c.z = coords.z + (this.options.zoomOffset || 0);
+      return fetchTile.call(this, c);
+    };
     if (cfg.popup) {
+      // Tiles carry only the id and the style fields (encoding every column doubled the tile
+      // cost): the popup fetches the clicked feature's full record from the items endpoint.
       layer.on("click", function (e) {
-        L.popup({ maxWidth: 420 }).setLatLng(e.latlng).setContent(landgis.popupHtml(e.layer.properties || {}, cfg.popup)).openOn(map);
+        var props = e.layer.properties || {};
+        var popup = L.popup({ maxWidth: 420 }).setLatLng(e.latlng);
+        if (!cfg.itemsUrl || props.id === undefined || props.id === null) {
+          popup.setContent(landgis.popupHtml(props, cfg.popup)).openOn(map);
+          return;
+        }
+        popup.setContent('<div class="landgis-popup">正在加载要素属性…</div>').openOn(map);
+        landgis.fetchFeature(cfg.itemsUrl, props.id).then(function (full) {
+          popup.setContent(landgis.popupHtml(full, cfg.popup));
+        }, function (err) {
+          popup.setContent(landgis.popupHtml(props, cfg.popup) +
+            '<div class="landgis-popup-error">未能读取该要素的完整属性（' + esc(err.message || err) + '），请稍后重试。</div>');
+        });
       });
     }
     layer.on("load", function () {
