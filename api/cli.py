@@ -46,6 +46,13 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
+def check_out_suffix(out_file: Path | None, suffixes: tuple[str, ...]) -> None:
+    """Refuse an --out whose suffix names no format the command writes (usage error, exit 2)."""
+    if out_file is not None and out_file.suffix.lower() not in suffixes:
+        err.print(f"错误：--out 的格式只能是 {' '.join(suffixes)}")
+        raise typer.Exit(2)
+
+
 def open_store_cli(store: str | None):
     from gis.store import open_store
 

@@ -49,3 +49,23 @@ def make_store(kind: str, tmp_dir):
         return open_store(str(tmp_dir / "api.gpkg")), None
     pg = PgSchema()
     return open_store(pg.url), pg
+
+
+def sample_api(kind: str, tmp_dir):
+    """A sample-loaded store, an app client and analyst/admin keys; a generator for module fixtures."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import add_key
+    from api.settings import Settings
+
+    store, pg = make_store(kind, tmp_dir)
+    load_sample(store)
+    keys = {"analyst": add_key(store, "ana", "analyst", user="test"), "admin": add_key(store, "adm", "admin", user="test")}
+    client = TestClient(create_app(Settings(store=store.url), store=store))
+    try:
+        yield store, client, keys
+    finally:
+        store.close()
+        if pg:
+            pg.drop()

@@ -12,27 +12,15 @@ import warnings
 import numpy as np
 import pytest
 import shapely
-from api_support import load_sample, make_store
+from api_support import sample_api
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-from fastapi.testclient import TestClient  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["geopackage", "postgis"])
 def env(request, tmp_path_factory):
-    from api.app import create_app
-    from api.auth import add_key
-    from api.settings import Settings
-
-    store, pg = make_store(request.param, tmp_path_factory.mktemp("api"))
-    load_sample(store)
-    keys = {"analyst": add_key(store, "ana", "analyst", user="test"), "admin": add_key(store, "adm", "admin", user="test")}
-    client = TestClient(create_app(Settings(store=store.url), store=store))
-    yield store, client, keys
-    store.close()
-    if pg:
-        pg.drop()
+    yield from sample_api(request.param, tmp_path_factory.mktemp("api"))
 
 
 def ids(body) -> list[str]:

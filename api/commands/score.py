@@ -10,7 +10,7 @@ SUFFIXES = (".csv", ".xlsx", ".gpkg", ".json")
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, current_user, err, fail, open_store_cli, out, progress
+    from api.cli import StoreOpt, check_out_suffix, current_user, err, fail, open_store_cli, out, progress
 
     @app.command("score")
     def score_cmd(
@@ -29,9 +29,7 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from gis.io import write_features, write_table, write_workbook
 
-        if out_file is not None and out_file.suffix.lower() not in SUFFIXES:
-            err.print(f"错误：--out 的格式只能是 {' '.join(SUFFIXES)}")
-            raise typer.Exit(2)
+        check_out_suffix(out_file, SUFFIXES)
         s = open_store_cli(store)
         try:
             with progress() as bar:

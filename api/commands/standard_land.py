@@ -22,7 +22,7 @@ def _write(result, out_file: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, current_user, err, fail, open_store_cli, out
+    from api.cli import StoreOpt, check_out_suffix, current_user, fail, open_store_cli, out
 
     RulesOpt = typer.Option(None, "--rules", help="规则集（逗号分隔的内置名称或 TOML 文件）/ rule sets, comma-separated names or TOML files")
 
@@ -38,9 +38,7 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from parcels.standard_land import parse_project_text
 
-        if out_file is not None and out_file.suffix.lower() not in SUFFIXES:
-            err.print(f"错误：--out 的格式只能是 {' '.join(SUFFIXES)}")
-            raise typer.Exit(2)
+        check_out_suffix(out_file, SUFFIXES)
         if not project.exists():
             fail(InputError(f"项目文件不存在：{project}"))
         try:
@@ -73,9 +71,7 @@ def register(app: typer.Typer) -> None:
         from api.services import parcel_indicator_sheet
         from gis.errors import InputError, NotFoundError
 
-        if out_file is not None and out_file.suffix.lower() not in SUFFIXES:
-            err.print(f"错误：--out 的格式只能是 {' '.join(SUFFIXES)}")
-            raise typer.Exit(2)
+        check_out_suffix(out_file, SUFFIXES)
         s = open_store_cli(store)
         try:
             sheet = parcel_indicator_sheet(s, parcel_id, rules=rules, industry_code=industry_code, issue=issue, user=current_user())
