@@ -8,7 +8,9 @@ bars of SPEC §10 ask for.
 
 Peers are installed into their own virtualenv (default ~/.cache/landgis-peers: `pip install
 pygeoapi tipg "uvicorn[standard]" psycopg2-binary geoalchemy2`) so that they never change the
-project's dependencies. landgis runs with LANDGIS_TILE_TTL=0 (no tile cache), like tipg.
+project's dependencies. landgis runs as deployed, with its revision-keyed tile cache; for the MVT
+case two more landgis servers run with the cache off (LANDGIS_TILE_CACHE_MB=0, "-cold"), like
+tipg, which has none — both figures are printed, so the encoder and the cache are seen apart.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def main() -> None:
     ap.add_argument("--db", default="landgis_bench")
     ap.add_argument("--peers-venv", default=str(Path.home() / ".cache" / "landgis-peers"))
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"), help="generated data, configs and server logs (kept out of the repository)")
-    ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg")
+    ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg (a landgis server brings its -cold twin for MVT)")
     ap.add_argument("--json", default="", help="write raw results here")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -221,13 +223,15 @@ def main() -> None:
             keys[label] = add_key(s, name, "analyst", user="bench")
             s.close()
         servers = Servers(peers_bin, workdir)
-        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "pygeoapi", "tipg")}
+        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "pygeoapi", "tipg")}
         landgis_cmd = lambda port: [sys.executable, "-m", "uvicorn", "--factory", "bench.landgis_app:make", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]  # noqa: E731
         try:
             if not only or "landgis-gpkg" in only:
-                servers.start("landgis-gpkg", landgis_cmd(ports["landgis-gpkg"]), {"LANDGIS_STORE": gpkg, "LANDGIS_TILE_TTL": "0"}, f"http://127.0.0.1:{ports['landgis-gpkg']}/health")
+                servers.start("landgis-gpkg", landgis_cmd(ports["landgis-gpkg"]), {"LANDGIS_STORE": gpkg}, f"http://127.0.0.1:{ports['landgis-gpkg']}/health")
+                servers.start("landgis-gpkg-cold", landgis_cmd(ports["landgis-gpkg-cold"]), {"LANDGIS_STORE": gpkg, "LANDGIS_TILE_CACHE_MB": "0"}, f"http://127.0.0.1:{ports['landgis-gpkg-cold']}/health")
             if not only or "landgis-pg" in only:
-                servers.start("landgis-pg", landgis_cmd(ports["landgis-pg"]), {"LANDGIS_STORE": store_url, "LANDGIS_TILE_TTL": "0"}, f"http://127.0.0.1:{ports['landgis-pg']}/health")
+                servers.start("landgis-pg", landgis_cmd(ports["landgis-pg"]), {"LANDGIS_STORE": store_url}, f"http://127.0.0.1:{ports['landgis-pg']}/health")
+                servers.start("landgis-pg-cold", landgis_cmd(ports["landgis-pg-cold"]), {"LANDGIS_STORE": store_url, "LANDGIS_TILE_CACHE_MB": "0"}, f"http://127.0.0.1:{ports['landgis-pg-cold']}/health")
             if not only or "tipg" in only:
                 env = {"DATABASE_URL": pg_url, "TIPG_DB_SCHEMAS": json.dumps([schema]), "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(["public", "pg_catalog"]), "TIPG_DB_TABLES": json.dumps([f"{schema}.parcels"])}
                 servers.start("tipg", [str(peers_bin / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(ports["tipg"]), "--no-access-log", "--log-level", "warning"], env, f"http://127.0.0.1:{ports['tipg']}/collections")
@@ -247,6 +251,8 @@ def main() -> None:
             targets = {
                 "landgis-gpkg": (f"http://127.0.0.1:{ports['landgis-gpkg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
                 "landgis-pg": (f"http://127.0.0.1:{ports['landgis-pg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
+                "landgis-gpkg-cold": (f"http://127.0.0.1:{ports['landgis-gpkg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
+                "landgis-pg-cold": (f"http://127.0.0.1:{ports['landgis-pg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
                 "pygeoapi": (f"http://127.0.0.1:{ports['pygeoapi']}/collections/parcels", {}, str(mid + 1), False),
                 "tipg": (f"http://127.0.0.1:{ports['tipg']}/collections/{schema}.parcels", {}, str(mid + 1), True),
             }
@@ -261,23 +267,28 @@ def main() -> None:
                 cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14")]
             for label, suffix in cases:
                 for server, (base, headers, fid, has_tiles) in targets.items():
-                    if only and server not in only:
+                    if only and server.removesuffix("-cold") not in only:
                         continue
                     if label.startswith("MVT") and not has_tiles:
                         continue
+                    if server.endswith("-cold") and not label.startswith("MVT"):
+                        continue
                     url = base + suffix.replace("{id}", fid)
-                    if label.startswith("MVT"):
-                        url = url.replace("", "")
                     check = httpx.get(url, headers=headers, timeout=120)
                     returned = None
-                    if "json" in check.headers.get("content-type", ""):
+                    if label.startswith("MVT") and check.status_code == 200:
+                        import mapbox_vector_tile  # every server must draw the same parcels
+
+                        layers = mapbox_vector_tile.decode(check.content)
+                        returned = sum(len(v["features"]) for v in layers.values())
+                    elif "json" in check.headers.get("content-type", ""):
                         body = check.json()
                         returned = body.get("numberReturned", len(body.get("features", [])) if "features" in body else 1)
                     wrk(url, duration=2, connections=args.connections, headers=headers)  # warm-up: connections, PROJ, plans
                     r = wrk(url, duration=args.duration, connections=args.connections, headers=headers)
                     r.update({"size": n, "case": label, "server": server, "status": check.status_code, "returned": returned, "bytes": len(check.content)})
                     results.append(r)
-                    print(f"  {label:18s} {server:13s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  (HTTP {check.status_code}, {returned} features, {len(check.content) / 1024:.0f} KiB)", flush=True)
+                    print(f"  {label:18s} {server:17s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  (HTTP {check.status_code}, {returned} features, {len(check.content) / 1024:.0f} KiB)", flush=True)
         finally:
             servers.stop()
     report(results)
@@ -299,11 +310,11 @@ def report(results: list[dict]) -> None:
                 continue
             best_rps = max(p["rps"] for p in peers)
             best_p95 = min(p["p95"] for p in peers)
-            for server in ("landgis-gpkg", "landgis-pg"):
+            for server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold"):
                 r = by.get((size, case, server))
                 if r is None:
                     continue
-                line = f"  {size:>8} {case:18s} {server:13s} throughput ×{r['rps'] / best_rps:.2f}"
+                line = f"  {size:>8} {case:18s} {server:17s} throughput ×{r['rps'] / best_rps:.2f}"
                 if case == "items limit=1000":
                     line += f"   p95 ×{best_p95 / r['p95']:.2f} (bar ≥ 2)"
                 print(line)
