@@ -174,7 +174,7 @@ def tile_mvt(store: Store, layer: str, z: int, x: int, y: int, columns: list[str
     check_tile(z, x, y)
     # The revision is read before the rows: a write landing in between can only make the cached
     # tile newer than its key, never older.
-    revision = getattr(store, "revision", lambda _layer: None)(layer) if use_cache and CACHE.max_bytes > 0 else None
+    revision = store.revision(layer) if use_cache and CACHE.max_bytes > 0 else None
     key = (store.url, layer, revision, z, x, y, tuple(columns))
     if revision is not None:
         hit = CACHE.get(key)

@@ -2,10 +2,17 @@
 
 Both stores keep one table per layer (`fid` integer key, `id` stable text key, `geom`, then the
 attribute columns as they came), one `landgis_history` table that records every change as
-who/when/old/new JSON, and a few bookkeeping tables (layers, runs, records). Everything a write
-does happens in one transaction, history included, so a failed or killed import leaves the
-store exactly as it was. The dialects differ only in how they spell a geometry, a parameter and
-a spatial filter; those are the hooks below.
+who/when/old/new JSON, and a few bookkeeping tables (layers, runs, records, revisions).
+Everything a write does happens in one transaction, history included, so a failed or killed
+import leaves the store exactly as it was. The dialects differ only in how they spell a
+geometry, a parameter and a spatial filter; those are the hooks below.
+
+Revisions: every layer table carries a trigger (SQLite: row triggers in plain SQL, so GDAL and
+QGIS run them too; PostGIS: a statement trigger) that bumps the layer's counter in
+`landgis_revisions` inside the writing transaction. `Store.revision(layer)` is therefore a
+cheap, cross-process token that changes with every committed change of the layer's rows, by
+landgis or by any other writer, and never for a rolled-back one: caches key on it instead of
+expiring on a timer.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import math
 import threading
 import uuid
@@ -32,8 +40,11 @@ HISTORY = "landgis_history"
 LAYERS = "landgis_layers"
 RUNS = "landgis_runs"
 RECORDS = "landgis_records"
+REVISIONS = "landgis_revisions"
 RESERVED_COLUMNS = ("fid", "geom")
 MAX_IDENT_BYTES = 63
+
+log = logging.getLogger("landgis.store")
 
 
 def now_iso() -> str:
@@ -183,6 +194,29 @@ class Store(ABC):
     def _after_layer_write(self, cur, layer: str) -> None:
         """Refresh extents/statistics after rows changed."""
 
+    db_errors: tuple[type[BaseException], ...] = ()
+    """The driver's error classes: a best-effort repair catches these and nothing else."""
+
+    @abstractmethod
+    def _create_revisions(self, cur) -> None:
+        """Create the revisions table (and, for PostGIS, the trigger functions) if missing."""
+
+    @abstractmethod
+    def _track_revisions(self, cur, layer: str) -> None:
+        """Give `layer` its revision trigger(s) if missing and bump its revision once.
+
+        Called by `_create_layer_table` (so every new layer is tracked from its first row) and by
+        `init` for layers that lack the trigger. Idempotent.
+        """
+
+    @abstractmethod
+    def _untracked_layers(self, cur) -> list[str]:
+        """Layers whose table exists but has no revision trigger or no revision row: made by an
+        older landgis, or re-created by an outside tool (which drops the table's triggers)."""
+
+    @abstractmethod
+    def _revision(self, layer: str) -> str | None: ...
+
     # --- connections ----------------------------------------------------------------------
     def connection(self):
         conn = getattr(self._local, "conn", None)
@@ -228,7 +262,33 @@ class Store(ABC):
                 "updated_at TEXT, PRIMARY KEY (kind, rkey))"
             )
             self._create_history(cur)
-            self._register_tables(cur, [LAYERS, RUNS, RECORDS, HISTORY])
+            self._create_revisions(cur)
+            self._register_tables(cur, [LAYERS, RUNS, RECORDS, HISTORY, REVISIONS])
+        self._track_untracked_layers()
+
+    def _track_untracked_layers(self) -> None:
+        """Install missing revision triggers (a store made by an older landgis).
+
+        Best effort and one layer per transaction: a layer that cannot be fixed (no privilege on
+        a PostGIS table owned by someone else, say) keeps `revision()` None — callers then do
+        not cache it — and opening the store never fails because of it.
+        """
+        try:
+            cur = self.connection().cursor()
+            try:
+                names = self._untracked_layers(cur)
+            finally:
+                cur.close()
+                self._end_read()
+        except self.db_errors as exc:
+            log.warning("无法检查图层的数据版本触发器：%s", exc)
+            return
+        for name in names:
+            try:
+                with self._transaction() as cur:
+                    self._track_revisions(cur, name)
+            except self.db_errors as exc:
+                log.warning("图层 %s 的数据版本触发器未能创建（该图层的缓存将不按版本失效）：%s", name, exc)
 
     def _register_tables(self, cur, names: list[str]) -> None:
         """Declare bookkeeping tables to the container format (GeoPackage lists them as attributes)."""
@@ -266,6 +326,21 @@ class Store(ABC):
                 self._end_read()
             self._column_cache[name] = hit
         return hit[1]
+
+    def revision(self, name: str) -> str | None:
+        """An opaque token that changes whenever the layer's rows change; None: not tracked.
+
+        It changes on every committed insert, update or delete of the layer's rows — imports,
+        edits, status changes, replace — whoever makes them (another landgis process, QGIS/GDAL
+        on the .gpkg, psql on the PostGIS table), and stays the same when a transaction rolls
+        back. Column additions change it too. Costs one indexed lookup.
+
+        None means the store cannot vouch for the layer (unknown layer, a store made by an older
+        landgis and opened with `init=False`, a trigger dropped by an outside tool): do not
+        cache. Read the revision *before* the data it keys, so a concurrent write can only make
+        the cached value newer than its key, never older.
+        """
+        return self._revision(name)
 
     def count(self, name: str) -> int:
         check_layer_name(name)

@@ -7,10 +7,13 @@ call and `shapely.to_geojson`. Both dialects get the same WHERE clauses, every v
 parameter; CQL2 is parsed by the maintained `cql2` library and its standard JSON tree is
 translated here, against the layer's real columns, so a filter can never inject SQL.
 
-Counting: `numberMatched` of an unfiltered request comes from a per-process row count cached for
-COUNT_TTL_S seconds (the peers count every row on every request, which dominates at 10^6 rows);
-a filtered count stops at COUNT_CAP matches, beyond which numberMatched is omitted (OGC allows
-leaving it out). A page shorter than `limit` at offset 0 is its own count.
+Counting: `numberMatched` of an unfiltered request comes from a per-process row count kept
+until the layer's revision changes (`Store.revision`: bumped by a trigger on every committed
+write, whoever makes it), so it is never stale and never recounted for nothing (the peers count
+every row on every request, which dominates at 10^6 rows). A layer without a revision (a store
+made by an older landgis) falls back to COUNT_TTL_S seconds. A filtered count stops at
+COUNT_CAP matches, beyond which numberMatched is omitted (OGC allows leaving it out). A page
+shorter than `limit` at offset 0 is its own count.
 """
 
 
@@ -596,7 +599,7 @@ def _ensure_gpkg_functions(store: Store) -> None:
 COUNT_CAP = 100_000
 """Filtered counts stop here: beyond it numberMatched is left out rather than counted (OGC allows it)."""
 COUNT_TTL_S = 5.0
-"""Unfiltered counts come from a per-process cache refreshed every few seconds."""
+"""Layers without a revision (older stores) cache their count this many seconds."""
 
 
 @dataclass
@@ -618,30 +621,56 @@ class ItemsPage:
     number_matched: int | None
 
 
-_count_cache: dict[tuple[str, str], tuple[float, int]] = {}
-_count_lock = threading.Lock()
+_count_cache: dict[tuple[str, str], tuple[float, str | None, int]] = {}
+"""(store url, layer) → (monotonic time, revision it was counted at, count)."""
+_count_locks: dict[tuple[str, str], threading.Lock] = {}
+_count_locks_guard = threading.Lock()
+
+
+def _count_lock(key: tuple[str, str]) -> threading.Lock:
+    with _count_locks_guard:
+        lock = _count_locks.get(key)
+        if lock is None:
+            lock = _count_locks[key] = threading.Lock()
+        return lock
+
+
+def _count_fresh(hit: tuple[float, str | None, int] | None, revision: str | None) -> bool:
+    if hit is None:
+        return False
+    at, counted_at, _ = hit
+    if revision is not None:
+        return counted_at == revision
+    return counted_at is None and time.monotonic() - at < COUNT_TTL_S
 
 
 def cached_count(store: Store, layer: str) -> int:
-    """Row count of a whole layer, from a short-lived per-process cache.
+    """Row count of a whole layer, cached per process until the layer's revision changes.
 
-    One thread refreshes an expired entry while the others keep answering with the previous
-    value, so a 10^6-row COUNT(*) never runs on every waiting request at once.
+    Single flight: when the revision moved, one thread counts and the others wait for its
+    answer (they never get the pre-write count), so a 10^6-row COUNT(*) never runs on every
+    waiting request at once. A layer without a revision keeps the old TTL behaviour: one thread
+    refreshes an expired entry while the others answer with the previous value.
     """
     key = (store.url, layer)
-    now = time.monotonic()
+    revision = store.revision(layer)  # before counting: the count can only be newer than its key
     hit = _count_cache.get(key)
-    if hit and now - hit[0] < COUNT_TTL_S:
-        return hit[1]
-    if hit is not None and not _count_lock.acquire(blocking=False):
-        return hit[1]
-    if hit is None:
-        _count_lock.acquire()
+    if _count_fresh(hit, revision):
+        return hit[2]
+    lock = _count_lock(key)
+    if revision is None and hit is not None:
+        if not lock.acquire(blocking=False):
+            return hit[2]
+    else:
+        lock.acquire()
     try:
+        hit = _count_cache.get(key)
+        if _count_fresh(hit, revision):  # counted by the thread we waited for
+            return hit[2]
         n = store.count(layer)
-        _count_cache[key] = (time.monotonic(), n)
+        _count_cache[key] = (time.monotonic(), revision, n)
     finally:
-        _count_lock.release()
+        lock.release()
     return n
 
 
@@ -821,20 +850,22 @@ def fetch_item(store: Store, layer: str, feature_id: str, *, crs: OgcCrs | None 
     return _gpkg_features(rows, cols, kinds, q.crs)[0] if rows else None
 
 
-_extent_cache: dict[tuple[str, str], tuple[float, tuple | None]] = {}
+_extent_cache: dict[tuple[str, str], tuple[float, str | None, tuple | None]] = {}
 
 
 def layer_extent(store: Store, layer: str, ttl: float = 30.0) -> tuple[float, float, float, float] | None:
-    """The lon/lat extent of a layer (GeoPackage: its R-tree; PostGIS: ST_Extent), cached briefly."""
+    """The lon/lat extent of a layer (GeoPackage: its R-tree; PostGIS: ST_Extent), cached until
+    the layer's revision changes (or for `ttl` seconds when the layer has none)."""
     key = (store.url, layer)
+    revision = store.revision(layer)
     now = time.monotonic()
     hit = _extent_cache.get(key)
-    if hit and now - hit[0] < ttl:
-        return hit[1]
+    if hit and (hit[1] == revision if revision is not None else hit[1] is None and now - hit[0] < ttl):
+        return hit[2]
     if store.kind == "postgis":
         rows = _execute(store, f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM {quote(layer)}) s", [])
     else:
         rows = _execute(store, f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote('rtree_' + layer + '_geom')}", [])
     ext = tuple(float(v) for v in rows[0]) if rows and rows[0][0] is not None else None
-    _extent_cache[key] = (now, ext)
+    _extent_cache[key] = (now, revision, ext)
     return ext
