@@ -197,6 +197,7 @@ def main() -> None:
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"), help="generated data, configs and server logs (kept out of the repository)")
     ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg (a landgis server brings its -cold twin for MVT)")
     ap.add_argument("--json", default="", help="write raw results here")
+    ap.add_argument("--cases", default="", help="comma list of case labels to run (default: all), e.g. 'MVT z14'")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -265,6 +266,8 @@ def main() -> None:
             ]
             if n > 100_000:
                 cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14")]
+            if args.cases:
+                cases = [c for c in cases if c[0] in args.cases.split(",")]
             for label, suffix in cases:
                 for server, (base, headers, fid, has_tiles) in targets.items():
                     if only and server.removesuffix("-cold") not in only:
