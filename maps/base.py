@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
@@ -29,6 +29,7 @@ from maps.elements import EmptyBaseLayer, FeatureLayer, LandgisAssets, MapTitle,
 from maps.geojson import feature_collection
 from maps.legend import Legend, LegendSpec
 from maps.popups import PopupConfig, json_safe_frame, translate_geometry_source
+from maps.summary import LayerSummary
 
 # Nanyang High-tech Zone, for an empty map (lon/lat of the zone's centre, roughly).
 ZONE_CENTER = (32.99, 112.47)  # (lat, lon) as Leaflet wants it
@@ -121,6 +122,9 @@ def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | Non
     m.default_js = [("leaflet", asset_url("leaflet", ctx.prefix))]
     m.default_css = [("leaflet_css", asset_url("leaflet_css", ctx.prefix))]
     m.get_root().title = title
+    # No favicon request: the browser's automatic /favicon.ico is a 404 on landgis and a console
+    # error on every map (and a saved file opened from disk would ask the file system for one).
+    m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="landgis_favicon")
     LandgisAssets(ctx.prefix).add_to(m)
 
     EmptyBaseLayer(BASEMAPS["none"].title, show=bm.key == "none").add_to(m)
@@ -154,19 +158,29 @@ def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | Non
     return m, ctx
 
 
-def _extend_bounds(ctx: MapContext, gdf: gpd.GeoDataFrame) -> None:
-    if gdf.empty or gdf.geometry.isna().all():
-        return
-    b = [float(v) for v in gdf.total_bounds]
+def _extend_bounds(ctx: MapContext, gdf: gpd.GeoDataFrame | LayerSummary) -> None:
+    if isinstance(gdf, LayerSummary):
+        if gdf.bounds is None:
+            return
+        b = [float(v) for v in gdf.bounds]
+    else:
+        if gdf.empty or gdf.geometry.isna().all():
+            return
+        b = [float(v) for v in gdf.total_bounds]
     if not np.all(np.isfinite(b)):
         return
     ctx.bounds = b if ctx.bounds is None else [min(ctx.bounds[0], b[0]), min(ctx.bounds[1], b[1]), max(ctx.bounds[2], b[2]), max(ctx.bounds[3], b[3])]
 
 
+def tiles_apply(ctx: MapContext, count: int, collection: str | None) -> bool:
+    """Whether a layer of `count` features is drawn from the API's vector tiles on this map."""
+    return count > ctx.large_threshold and ctx.mode == "served" and bool(collection) and not ctx.gcj02
+
+
 def add_layer(
     m: folium.Map,
     ctx: MapContext,
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | LayerSummary,
     *,
     key: str,
     title: str,
@@ -180,8 +194,12 @@ def add_layer(
 ) -> FeatureLayer | VectorTileLayer:
     """Draw one layer. `style` is the landgis.styleOf config: {base, fillBy, fills|breaks+colors,
     strokeBy, strokes, missingColor}. `collection`: the store layer behind it, for vector tiles.
+    `gdf` may be a LayerSummary (maps/summary.py) when the layer is drawn from tiles.
     """
-    if gdf.crs is not None and gdf.crs.to_epsg() not in (4490, 4326):
+    summary = isinstance(gdf, LayerSummary)
+    if summary and not tiles_apply(ctx, len(gdf), collection):
+        raise ValueError(f"layer {key}: a LayerSummary can only be drawn from vector tiles (served map, > {ctx.large_threshold} features, no GCJ-02)")
+    if not summary and gdf.crs is not None and gdf.crs.to_epsg() not in (4490, 4326):
         gdf = gdf.to_crs(4490)
     n = len(gdf)
     large = n > ctx.large_threshold
@@ -193,20 +211,21 @@ def add_layer(
         cfg["tooltip"] = tooltip
     if radius:
         cfg["radius"] = radius
-    if large and ctx.mode == "served" and collection and not ctx.gcj02:
+    if tiles_apply(ctx, n, collection):
         # The API's MVT endpoint (SPEC §8.2), relative to the server that serves this page.
         cfg["count"] = n
         cfg["sourceLayer"] = collection  # the API names each MVT layer after its collection
-        zoom = detail_zoom(gdf)
+        bounds = gdf.bounds if summary else tuple(float(v) for v in gdf.total_bounds)
+        zoom = detail_zoom(bounds, n)
         cfg["minZoom"] = zoom - 1
         ctx.notes.append(f"{title}共 {n:,} 个要素，以矢量瓦片显示：请放大至第 {zoom - 1} 级及以上查看地块。")
-        if ctx.tile_view is None:
-            minx, miny, maxx, maxy = gdf.total_bounds
+        if ctx.tile_view is None and bounds is not None:
+            minx, miny, maxx, maxy = bounds
             ctx.tile_view = ((miny + maxy) / 2, (minx + maxx) / 2, zoom)
         # Tiles carry only what drawing needs (id + style fields); the popup fetches the clicked
         # feature from the items endpoint. Encoding all columns cost ~1.5x as much per tile.
         url = f"{ctx.api_root}/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
-        tile_props = tile_properties(gdf, style, tooltip)
+        tile_props = tile_properties(list(gdf.columns), style, tooltip)
         if tile_props:
             url += "?properties=" + ",".join(tile_props)
         cfg["itemsUrl"] = f"{ctx.api_root}/collections/{collection}/items/"
@@ -239,12 +258,12 @@ def add_layer(
     return layer
 
 
-def tile_properties(gdf: gpd.GeoDataFrame, style: dict, tooltip: str | None = None) -> list[str]:
+def tile_properties(columns: list[str], style: dict, tooltip: str | None = None) -> list[str]:
     """The columns a vector-tile layer needs in its tiles: `id` (to fetch the popup's feature)
     and the fields its style and tooltip read; only those present in the layer."""
     out: list[str] = []
     for col in ("id", style.get("fillBy"), style.get("strokeBy"), tooltip):
-        if col and col in gdf.columns and col not in out:
+        if col and col in columns and col not in out:
             out.append(col)
     return out
 
@@ -255,13 +274,16 @@ FEATURES_PER_VIEW = 1500
 the pattern, few enough that the first tiles arrive and draw in well under two seconds."""
 
 
-def detail_zoom(gdf: gpd.GeoDataFrame, per_view: int = FEATURES_PER_VIEW) -> int:
-    """Smallest Web Mercator zoom at which a 1280×800 view holds ≤ per_view features (uniform density)."""
-    minx, miny, maxx, maxy = gdf.total_bounds
+def detail_zoom(bounds: tuple[float, float, float, float] | None, count: int, per_view: int = FEATURES_PER_VIEW) -> int:
+    """Smallest Web Mercator zoom at which a 1280×800 view holds ≤ per_view of `count` features
+    spread uniformly over lon/lat `bounds`."""
+    if bounds is None or count <= 0:
+        return 13
+    minx, miny, maxx, maxy = bounds
     lat = np.radians((miny + maxy) / 2)
     span_x = max(maxx - minx, 1e-6) * 111_320 * np.cos(lat)
     span_y = max(maxy - miny, 1e-6) * 110_574
-    per_m2 = len(gdf) / (span_x * span_y)
+    per_m2 = count / (span_x * span_y)
     for z in range(8, 19):
         res = 156_543.034 * np.cos(lat) / 2**z  # metres per pixel
         if per_m2 * VIEW_PX[0] * VIEW_PX[1] * res * res <= per_view:

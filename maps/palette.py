@@ -4,14 +4,23 @@ Why one module: an official reads a map by its colours, so the same 用途 must 
 colour on every map, in every legend and in the saved files.
 
 Land use. SPEC §9 asks for the national land-use classification palette. The zone's planning
-now uses 《国土空间调查、规划、用途管制用地用海分类指南》(自然资源部, 自然资办发〔2023〕234号;
-trial edition 2020), whose classes supersede GB/T 21010-2017 for planning maps; the colour table
-used with it is the one in 《市级国土空间总体规划制图规范（试行）》(自然资源部办公厅, 2021),
-附录 用地用海分类色彩 (RGB). The values below follow that table (居住 yellow, 工业 brown,
-仓储 purple, 商业 red, ...). They were transcribed without the document at hand, so
-`LAND_USE_SOURCE_STATUS` says `unverified`: check them against the printed table before a map
-is published as an official plan drawing. The codes are the 2023 guide's first/second-level
-codes.
+now uses 《国土空间调查、规划、用途管制用地用海分类指南》(自然资源部, 自然资办发〔2023〕234号,
+2023-11; trial edition 2020), whose classes supersede GB/T 21010-2017 for planning maps. The
+colour table used with it is 附录B「用地用海分类配色指引表」 of 《市级国土空间总体规划制图规范
+（试行）》(自然资源部办公厅, 2021-03; gov.cn 政策库 2021-04-07). That table colours some classes at
+the first level (耕地, 林地, 商业服务业用地, 工业用地, 仓储用地, 交通运输用地, 陆地水域, ...) and
+others only at the second level (0701 城镇住宅用地, 0801 机关团体用地, 1401 公园绿地, ...).
+
+Status (checked 2026-11 for issue 6): the printed table was NOT at hand. The values below were
+compared with a third-party transcription of 附录B (a public repository's landuse_colors.js, "extracted
+from the PDF"), which is evidence but not the standard itself:
+- agree: 耕地, 林地, 居住用地 (= 0701 城镇住宅用地), 商业服务业用地, 工业用地, 仓储用地, 交通运输用地,
+  绿地与开敞空间用地 (= 1401 公园绿地);
+- changed to the transcription: 陆地水域 (was 130,200,255, a guess);
+- not in the table at the first level: 公共管理与公共服务用地 (the table colours 0801–0806 one by
+  one, magenta/pink/orange); ours is a landgis choice in that family.
+So `LAND_USE_SOURCE_STATUS` stays `unverified`: check each value against the printed table before a
+map is published as an official plan drawing. The codes are the 2023 guide's first-level codes.
 """
 
 from __future__ import annotations
@@ -20,9 +29,11 @@ from dataclasses import dataclass
 
 LAND_USE_SOURCE = (
     "《国土空间调查、规划、用途管制用地用海分类指南》（自然资办发〔2023〕234号）用地分类；"
-    "色值依《市级国土空间总体规划制图规范（试行）》（2021）附录用地用海分类色彩"
+    "色值依《市级国土空间总体规划制图规范（试行）》（自然资源部办公厅，2021）附录B 用地用海分类配色指引表"
 )
 LAND_USE_SOURCE_STATUS = "unverified"
+"""`unverified`: compared with a transcription of the table, not with the printed table (see above)."""
+LAND_USE_SOURCE_NOTE_ZH = "色值已与该表的第三方转录本比对，尚未与规范原文逐项核对，正式出图前请核对"
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class LandUseColour:
     code: str  # 用地用海分类 code
     name: str  # class name in the guide
     rgb: tuple[int, int, int]
+    basis: str = "附录B"  # where the value comes from: 附录B (first level), 附录B 0701 (a second-level row), landgis
 
     @property
     def hex(self) -> str:
@@ -39,14 +51,14 @@ class LandUseColour:
 LAND_USE_CLASSES: tuple[LandUseColour, ...] = (
     LandUseColour("01", "耕地", (245, 248, 220)),
     LandUseColour("03", "林地", (104, 177, 103)),
-    LandUseColour("07", "居住用地", (255, 255, 45)),
-    LandUseColour("08", "公共管理与公共服务用地", (255, 127, 191)),
+    LandUseColour("07", "居住用地", (255, 255, 45), "附录B 0701 城镇住宅用地"),
+    LandUseColour("08", "公共管理与公共服务用地", (255, 127, 191), "landgis（附录B 仅列 0801–0806 二级类）"),
     LandUseColour("09", "商业服务业用地", (255, 0, 0)),
     LandUseColour("10", "工业用地", (187, 150, 116)),
     LandUseColour("11", "仓储用地", (135, 97, 211)),
     LandUseColour("12", "交通运输用地", (183, 183, 183)),
-    LandUseColour("14", "绿地与开敞空间用地", (0, 255, 0)),
-    LandUseColour("17", "陆地水域", (130, 200, 255)),
+    LandUseColour("14", "绿地与开敞空间用地", (0, 255, 0), "附录B 1401 公园绿地"),
+    LandUseColour("17", "陆地水域", (51, 142, 192)),
 )
 _BY_NAME = {c.name: c for c in LAND_USE_CLASSES}
 

@@ -14,26 +14,35 @@ from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import (
     BOUNDARY_STYLES,
     LAND_USE_SOURCE,
-    LAND_USE_SOURCE_STATUS,
+    LAND_USE_SOURCE_NOTE_ZH,
     PARK_STYLE,
     STATUS_STROKES,
     land_use_class_name,
     land_use_colour,
 )
 from maps.popups import popup_for_layer
+from maps.summary import LayerSummary
+
+RESERVE_VALUE_COLUMNS = ["use", "status", "geometry_source"]
+"""What the map reads of a tiled reserve layer besides count and extent (maps/summary.py)."""
 
 TITLE = "南阳高新区储备地块、产业园区与范围"
 
 
-def _schematic_note(*frames: gpd.GeoDataFrame) -> list[str]:
-    n = sum(int((f["geometry_source"] == "schematic").sum()) for f in frames if "geometry_source" in f.columns)
+def _schematic_note(*frames: gpd.GeoDataFrame | LayerSummary) -> list[str]:
+    n = sum(
+        f.value_count("geometry_source", "schematic") if isinstance(f, LayerSummary) else int((f["geometry_source"] == "schematic").sum())
+        for f in frames
+        if "geometry_source" in f.columns
+    )
     if not n:
         return []
     return [f"注意：{n} 个要素的几何为示意位置（schematic），依规划文本绘制，非实测界线，不得用于确权或计量。"]
 
 
-def reserve_style(reserve: gpd.GeoDataFrame) -> dict:
-    uses = sorted({str(u) for u in reserve.get("use", []) if u is not None and str(u) != "nan"})
+def reserve_style(reserve: gpd.GeoDataFrame | LayerSummary) -> dict:
+    values = reserve.value_set("use") if isinstance(reserve, LayerSummary) else reserve.get("use", [])
+    uses = sorted({str(u) for u in values if u is not None and str(u) != "nan"})
     return {
         "base": {"color": "#555555", "weight": 2, "fillOpacity": 0.7, "opacity": 1},
         "fillBy": "use",
@@ -75,7 +84,7 @@ def context_legend_sections(parks: gpd.GeoDataFrame | None, boundary: gpd.GeoDat
 
 
 def build_parcels_map(
-    reserve: gpd.GeoDataFrame,
+    reserve: gpd.GeoDataFrame | LayerSummary,
     parks: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     *,
@@ -86,7 +95,10 @@ def build_parcels_map(
     api_root: str = "",
     large_threshold: int | None = None,
 ) -> tuple[folium.Map, MapContext]:
-    """The parcels map from the three layers (EPSG:4490 GeoDataFrames as the store returns them)."""
+    """The parcels map from the three layers (EPSG:4490 GeoDataFrames as the store returns them).
+
+    `reserve` may be a LayerSummary (maps/summary.py) when it is drawn from vector tiles: a
+    served map of a large layer then never reads the layer's geometries."""
     kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
     m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
     add_context_layers(m, ctx, parks, boundary)
@@ -96,14 +108,17 @@ def build_parcels_map(
         popup=popup_for_layer("reserve_parcels", list(reserve.columns)), tooltip="name", search="name", collection="reserve_parcels",
     )
     use_items = [LegendItem(f"{u}（{land_use_class_name(u)}）", fill=c, stroke="#555555") for u, c in style["fills"].items()]
-    status_present = set(reserve["status"].dropna().astype(str)) if "status" in reserve.columns else set()
+    if isinstance(reserve, LayerSummary):
+        status_present = reserve.value_set("status")
+    else:
+        status_present = set(reserve["status"].dropna().astype(str)) if "status" in reserve.columns else set()
     status_items = [
         LegendItem(s, fill="#FFFFFF", stroke=st["color"], dash=st["dashArray"], weight=st["weight"])
         for s, st in STATUS_STROKES.items()
         if s in status_present or s in ("计划报批", "已组卷上报", "已获批", "已供地")
     ]
     notes = _schematic_note(reserve, *(f for f in (parks, boundary) if f is not None))
-    notes.append(f"用地颜色：{LAND_USE_SOURCE}（色值待核：{LAND_USE_SOURCE_STATUS}）。")
+    notes.append(f"用地颜色：{LAND_USE_SOURCE}（{LAND_USE_SOURCE_NOTE_ZH}）。")
     legend = LegendSpec(
         "图例",
         [LegendSection("储备地块用途（填充色）", use_items), LegendSection("报批状态（边框）", status_items)] + context_legend_sections(parks, boundary),

@@ -27,6 +27,9 @@ class PopupField:
     label: str
     unit: str = ""
     digits: int | None = 2
+    values: tuple[tuple[str, str], ...] | None = None
+    """Display text of coded values (e.g. schematic → 示意位置（非实测）), applied in the browser:
+    a tiled layer's popup shows the record fetched from the API, which carries the raw code."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,15 @@ class PopupConfig:
     title_field: str | None = None
 
     def to_js(self) -> dict:
-        return {"fields": [asdict(f) for f in self.fields], "title": self.title, "titleField": self.title_field}
+        fields = []
+        for f in self.fields:
+            d = asdict(f)
+            if f.values is None:
+                del d["values"]
+            else:
+                d["values"] = dict(f.values)
+            fields.append(d)
+        return {"fields": fields, "title": self.title, "titleField": self.title_field}
 
     @property
     def names(self) -> list[str]:
@@ -67,7 +78,8 @@ def popup_for_layer(
         if f.name in exclude or (present is not None and f.name not in present):
             continue
         label = (extra_labels or {}).get(f.name, f.label_zh)
-        fields.append(PopupField(f.name, label, "" if "(" in label else f.unit, _digits(f.dtype)))
+        values = tuple(GEOMETRY_SOURCE_ZH.items()) if f.name == "geometry_source" else None
+        fields.append(PopupField(f.name, label, "" if "(" in label else f.unit, _digits(f.dtype), values))
     known = {f.name for f in spec.fields}
     for name in columns or []:
         if name in known or name in exclude or name == "geometry" or name.startswith("_"):

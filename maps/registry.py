@@ -50,10 +50,27 @@ def _kwargs(opts: MapOptions) -> dict:
     return {"basemap": opts.basemap, "tianditu_key": opts.tianditu_key, "mode": opts.mode, "prefix": opts.prefix, "api_root": opts.api_root, "large_threshold": opts.large_threshold}
 
 
-def _parcels(store, opts: MapOptions):
-    from maps.parcels import build_parcels_map
+def _tiled(store, name: str, opts: MapOptions) -> bool:
+    """A served map draws this stored layer from vector tiles (so it need not read the layer)."""
+    from maps.base import check_basemap
 
-    return build_parcels_map(_read(store, "reserve_parcels", required=True), _read(store, "park_zones", required=False), _read(store, "zone_boundary", required=False), **_kwargs(opts))
+    if opts.mode != "served" or not store.layer_exists(name):
+        return False
+    try:
+        gcj02 = check_basemap(opts.basemap, opts.tianditu_key).gcj02
+    except MapInputError:
+        return False  # new_map reports the bad basemap
+    return not gcj02 and store.count(name) > opts.large_threshold
+
+
+def _parcels(store, opts: MapOptions):
+    from maps.parcels import RESERVE_VALUE_COLUMNS, build_parcels_map
+    from maps.summary import summarize_layer
+
+    reserve = summarize_layer(store, "reserve_parcels", RESERVE_VALUE_COLUMNS) if _tiled(store, "reserve_parcels", opts) else None
+    if reserve is None or reserve.count <= opts.large_threshold:  # (or rows deleted in between)
+        reserve = _read(store, "reserve_parcels", required=True)
+    return build_parcels_map(reserve, _read(store, "park_zones", required=False), _read(store, "zone_boundary", required=False), **_kwargs(opts))
 
 
 def _efficiency(store, opts: MapOptions):

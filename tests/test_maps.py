@@ -78,6 +78,34 @@ def test_land_use_colours_follow_the_class_table():
     assert land_use_colour(None) == UNKNOWN_USE_COLOUR
 
 
+def test_land_use_colours_pinned_to_the_table_transcription():
+    """The values compared with a transcription of 附录B of 《市级国土空间总体规划制图规范（试行）》
+    (maps/palette.py): a change must be deliberate; the status stays `unverified` until someone
+    checks them against the printed table, and the legend says so in Chinese."""
+    from maps.palette import LAND_USE_CLASSES, LAND_USE_SOURCE, LAND_USE_SOURCE_NOTE_ZH, LAND_USE_SOURCE_STATUS
+
+    rgb = {c.name: c.rgb for c in LAND_USE_CLASSES}
+    assert rgb["耕地"] == (245, 248, 220) and rgb["林地"] == (104, 177, 103)
+    assert rgb["居住用地"] == (255, 255, 45) and rgb["商业服务业用地"] == (255, 0, 0)
+    assert rgb["工业用地"] == (187, 150, 116) and rgb["仓储用地"] == (135, 97, 211)
+    assert rgb["交通运输用地"] == (183, 183, 183) and rgb["绿地与开敞空间用地"] == (0, 255, 0)
+    assert rgb["陆地水域"] == (51, 142, 192)
+    assert {c.name for c in LAND_USE_CLASSES if c.basis.startswith("landgis")} == {"公共管理与公共服务用地"}
+    assert "附录B" in LAND_USE_SOURCE and "234号" in LAND_USE_SOURCE and LAND_USE_SOURCE_STATUS == "unverified"
+    assert "尚未与规范原文逐项核对" in LAND_USE_SOURCE_NOTE_ZH
+
+
+def test_popup_translates_geometry_source_in_the_browser_config():
+    """A tiled layer's popup shows the record fetched from the API (raw `schematic`): the popup
+    config carries the Chinese display text so the browser can translate it."""
+    from maps.popups import GEOMETRY_SOURCE_ZH, popup_for_layer
+
+    cfg = popup_for_layer("reserve_parcels", ["id", "geometry_source", "name", "use"]).to_js()
+    by_name = {f["name"]: f for f in cfg["fields"]}
+    assert by_name["geometry_source"]["values"] == GEOMETRY_SOURCE_ZH
+    assert "values" not in by_name["name"]
+
+
 def test_quantile_breaks_ignore_nan_and_stay_ascending():
     from maps.palette import quantile_breaks
 
@@ -164,6 +192,8 @@ def test_large_layer_uses_tiles_when_served_and_simplified_geojson_when_saved(pl
     assert ctx.layers["reserve_parcels"]["mode"] == "simplified"
     assert "= landgis.vectorTileLayer(" not in saved and "= landgis.vectorTileLayer(" in served
     assert '"canvas": true' in saved
+    # No automatic /favicon.ico request (a 404 and a console error on every served map).
+    assert '<link rel="icon" href="data:,">' in served and '<link rel="icon" href="data:,">' in saved
 
 
 def test_schematic_note_counts_features(plan):
@@ -337,3 +367,60 @@ def test_cli_map_writes_self_contained_file(sample_store, tmp_path):
     assert runner.invoke(app, ["map", "parcels", "--out", str(tmp_path / "x.txt"), "--store", sample_store.url]).exit_code == 2
     r = runner.invoke(app, ["map", "parcels", "--basemap", "tianditu", "--out", str(out), "--store", sample_store.url], env={"LANDGIS_TIANDITU_KEY": ""})
     assert r.exit_code == 1
+
+
+# --- large layers: the served page reads a summary, not the layer (maps/summary.py) ----------
+
+
+def _same_page(a: str, b: str) -> bool:
+    """Equal up to folium's random element ids and the map centre's last digits (the R-tree's
+    float32 extent versus the exact bounds)."""
+    norm = lambda h: re.sub(r"center: \[[^\]]*\]", "center", re.sub(r"_[0-9a-f]{32}", "_ID", h))  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def test_served_tiled_map_reads_no_geometry_and_matches_the_full_build(sample_store, monkeypatch):
+    from maps.base import render_html
+    from maps.parcels import build_parcels_map
+    from maps.registry import MapOptions, _kwargs, render_map
+
+    opts = MapOptions(mode="served", large_threshold=3)
+    full = render_html(*build_parcels_map(sample_store.read_layer("reserve_parcels"), sample_store.read_layer("park_zones"), sample_store.read_layer("zone_boundary"), **_kwargs(opts)))
+    real_read = sample_store.read_layer
+
+    def read_layer(name, **kw):
+        assert name != "reserve_parcels", "a served map of a tiled layer read the whole layer"
+        return real_read(name, **kw)
+
+    monkeypatch.setattr(sample_store, "read_layer", read_layer)
+    page = render_map("parcels", sample_store, opts)
+    assert "= landgis.vectorTileLayer(" in page
+    assert _same_page(page, full)
+    for use in set(real_read("reserve_parcels")["use"]):
+        assert f"{use}（" in page  # its legend row
+    # AMap needs the GCJ-02 shift of every vertex: no tiles there, so the layer is read.
+    with pytest.raises(AssertionError, match="read the whole layer"):
+        render_map("parcels", sample_store, MapOptions(mode="served", large_threshold=3, basemap="amap"))
+
+
+def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
+    from maps import summary
+
+    summary.clear_cache()
+    calls = []
+    real = summary._summarize
+    monkeypatch.setattr(summary, "_summarize", lambda *a: calls.append(1) or real(*a))
+    rev = {"r": "1"}
+    monkeypatch.setattr(sample_store, "revision", lambda layer: rev["r"], raising=False)
+    s1 = summary.summarize_layer(sample_store, "reserve_parcels", ["use", "status"])
+    assert summary.summarize_layer(sample_store, "reserve_parcels", ["use", "status"]) is s1 and len(calls) == 1
+    rev["r"] = "2"  # a write
+    summary.summarize_layer(sample_store, "reserve_parcels", ["use", "status"])
+    assert len(calls) == 2
+    rev["r"] = None  # a store that cannot say: never cached
+    summary.summarize_layer(sample_store, "reserve_parcels", ["use", "status"])
+    summary.summarize_layer(sample_store, "reserve_parcels", ["use", "status"])
+    assert len(calls) == 4
+    n = len(sample_store.read_layer("reserve_parcels"))
+    assert s1.count == n and sum(s1.values["use"].values()) <= n
+    summary.clear_cache()

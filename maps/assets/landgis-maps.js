@@ -16,6 +16,7 @@
   landgis.esc = esc;
 
   function fmt(v, f) {
+    if (f.values && typeof v === "string" && Object.prototype.hasOwnProperty.call(f.values, v)) v = f.values[v];
     if (v === null || v === undefined || v === "" || (typeof v === "number" && !isFinite(v))) return "—";
     if (typeof v === "boolean") return v ? "是" : "否";
     if (typeof v === "number") {
@@ -109,8 +110,56 @@
       });
   };
 
+  /* Leaflet.VectorGrid 1.3.0 (the last release) was written for Leaflet 1.0–1.7: its tile
+   * renderer's mouse handler calls L.DomEvent.fakeStop, which Leaflet 1.8 removed. On Leaflet
+   * 1.9 every mousedown/mouseup/click on a tile threw "L.DomEvent.fakeStop is not a function",
+   * so a click on a tiled parcel never opened its popup. Replace the handler (once, after the
+   * plugin has loaded) with Leaflet 1.9's own canvas logic, offset by the tile's position:
+   * - a hit fires on the feature (and bubbles to the map, as for any path);
+   * - a drag that ends on a feature is not a click;
+   * - a miss goes to what lies under the tile: a click/contextmenu is re-dispatched to the
+   *   element below (a park or boundary path keeps its popup), anything else to the map
+   *   (measure tool, closing a popup by clicking the map). */
+  var vectorGridPatched = false;
+  function patchVectorGrid() {
+    if (vectorGridPatched || !L.Canvas || !L.Canvas.Tile) return;
+    vectorGridPatched = true;
+    var forwarded = { click: true, contextmenu: true };
+    L.Canvas.Tile.include({
+      _onClick: function (e) {
+        var map = this._map;
+        if (!map) return;
+        var point = map.mouseEventToLayerPoint(e).subtract(this.getOffset()), hit = null;
+        var isClick = e.type === "click" || e.type === "preclick";
+        for (var order = this._drawFirst; order; order = order.next) {
+          var layer = order.layer;
+          if (layer.options.interactive && layer._containsPoint(point) && !(isClick && map._draggableMoved(layer))) hit = layer;
+        }
+        if (hit) return this._fireEvent([hit], e);
+        if (forwarded[e.type] && !e._landgisForwarded) {
+          var canvas = this._container, old = canvas.style.pointerEvents;
+          canvas.style.pointerEvents = "none";
+          var below = document.elementFromPoint(e.clientX, e.clientY);
+          canvas.style.pointerEvents = old;
+          if (below && below !== canvas && below.tagName !== "CANVAS" && map._targets[L.Util.stamp(below)] && map._targets[L.Util.stamp(below)] !== map) {
+            var copy = new MouseEvent(e.type, e);
+            copy._landgisForwarded = true;
+            below.dispatchEvent(copy);
+            return;
+          }
+        }
+        this._fireEvent(false, e);
+      },
+    });
+  }
+
   /* Large layers on a served map: Mapbox Vector Tiles of the API, same styles and popups. */
   landgis.vectorTileLayer = function (map, name, url, cfg) {
+    patchVectorGrid();
+    // Own pane above the GeoJSON overlays (park zones, boundary): the tiled layer is the map's
+    // subject, and in the default tile pane every park's filled path lay over the parcels and
+    // took their clicks. Clicks that miss a parcel still reach the paths below (patchVectorGrid).
+    if (!map.getPane("landgisTiles")) map.createPane("landgisTiles").style.zIndex = 450;
     var styles = {};
     styles[cfg.sourceLayer || name] = function (props) {
       var s = landgis.styleOf(props || {}, cfg);
@@ -119,6 +168,7 @@
     };
     var layer = L.vectorGrid.protobuf(url, {
       rendererFactory: L.canvas.tile,
+      pane: "landgisTiles",
       vectorTileLayerStyles: styles,
       interactive: !!cfg.popup,
       maxNativeZoom: cfg.maxNativeZoom || 18,
@@ -155,6 +205,18 @@
             '<div class="landgis-popup-error">未能读取该要素的完整属性（' + esc(err.message || err) + '），请稍后重试。</div>');
         });
       });
+    }
+    if (cfg.tooltip) {
+      // The tooltip field travels in the tiles (maps/base.py tile_properties): show it on hover.
+      var tip = L.tooltip({ sticky: true, direction: "auto" });
+      layer.on("mouseover", function (e) {
+        var v = (e.layer.properties || {})[cfg.tooltip];
+        if (v === undefined || v === null) return;
+        tip.setContent(esc(v)).setLatLng(e.latlng);
+        map.openTooltip(tip);
+      });
+      layer.on("mousemove", function (e) { if (map.hasLayer(tip)) tip.setLatLng(e.latlng); });
+      layer.on("mouseout", function () { map.closeTooltip(tip); });
     }
     layer.on("load", function () {
       // First moment every visible tile is drawn: read by bench/bench_map.py ("time to first view").

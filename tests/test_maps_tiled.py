@@ -1,0 +1,265 @@
+"""The TILED path of a served map in headless Chromium (SPEC §9, issue 6), on both stores.
+
+A reserve-parcel layer just above `maps.base.LARGE_THRESHOLD` switches the served `parcels` map to
+the API's vector tiles. With every non-local request blocked, the test checks what an official
+would see: no failed request and no console error; tiles requested and answered 200 with MVT
+bytes that carry only the id and the style/tooltip fields; parcels really painted (pixels of a
+screenshot at parcel centres have the land-use colour); hovering a parcel shows its name; a
+click on a parcel that lies inside a park zone opens a popup with the Chinese field names of
+the record fetched from `/collections/reserve_parcels/items/{id}`; a click between parcels
+still reaches the park below. The screenshot is kept in test-artifacts/maps/.
+
+Why this test exists: Leaflet.VectorGrid 1.3.0 calls `L.DomEvent.fakeStop`, gone since
+Leaflet 1.8, so every click on a tile threw and no popup ever opened; and in the default tile
+pane the park zones' filled paths lay over the parcels and took their clicks.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from api_support import make_store
+from test_maps_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, Watch, ensure_assets, ensure_chromium, free_port
+
+BACKGROUND = (0xF2, 0xF0, 0xEB)  # .landgis-nobasemap (maps/assets/landgis-maps.css)
+CELL = 0.0009  # ~85 m x ~100 m grid cells; parcels are octagons of radius 0.3–0.4 cell
+
+
+def grid_parcels(n: int, centre: tuple[float, float], seed: int = 6):
+    """n octagonal reserve parcels on a square grid centred on `centre` (lon, lat), EPSG:4490."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n)))
+    i = np.arange(n)
+    cx = centre[0] + ((i % side) - side / 2 + 0.5) * CELL
+    cy = centre[1] + ((i // side) - side / 2 + 0.5) * CELL
+    r = CELL * rng.uniform(0.30, 0.40, n)
+    ang = np.linspace(0, 2 * np.pi, 9)[:-1]
+    rings = np.stack([np.column_stack([x + rr * np.cos(ang), y + rr * np.sin(ang)]) for x, y, rr in zip(cx, cy, r)])
+    polys = shapely.multipolygons(shapely.polygons(rings)[:, None])
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"TP-{j:05d}" for j in range(n)],
+            "geometry_source": "schematic",
+            "data_source": "test synthetic",
+            "seq": np.arange(1, n + 1),
+            "name": [f"瓦片地块{j:05d}" for j in range(n)],
+            "use": np.array(["工业", "居住", "仓储"])[rng.integers(0, 3, n)],
+            "status": np.array(["计划报批", "已组卷上报", "已获批", "已供地"])[rng.integers(0, 4, n)],
+            "area_mu": np.round(rng.uniform(5, 60, n), 2),
+        },
+        geometry=polys,
+        crs=4490,
+    )
+
+
+@pytest.fixture(scope="module", params=["geopackage", "postgis"])
+def tiled(request, tmp_path_factory):
+    """The real app (maps, tiles, items) on 127.0.0.1 over a store whose reserve layer is tiled."""
+    ensure_chromium()
+    ensure_assets()
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+    from maps.base import LARGE_THRESHOLD
+    from parcels.layers import prepare_features
+    from parcels.sample import sample_layers
+    from parcels.schema import LAYERS
+
+    store, pg = make_store(request.param, tmp_path_factory.mktemp("tiled"))
+    sample = sample_layers()
+    for name in ("zone_boundary", "park_zones"):
+        ready, _ = prepare_features(name, sample[name])
+        store.import_features(name, ready, mode="replace", user="test", geometry_type=LAYERS[name].geometry_type, title=LAYERS[name].title_zh, reason="test")
+    parks = store.read_layer("park_zones")
+    biggest = parks.geometry.to_crs(4546).area.idxmax()
+    centre = parks.geometry[biggest].representative_point()
+    parcels = grid_parcels(LARGE_THRESHOLD + 500, (centre.x, centre.y))
+    store.import_features("reserve_parcels", parcels, mode="replace", user="test", geometry_type="MULTIPOLYGON", title=LAYERS["reserve_parcels"].title_zh, reason="test")
+
+    app = create_app(Settings(store=store.url), store=store)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield {"base": f"http://127.0.0.1:{port}", "parcels": parcels, "parks": parks, "kind": request.param}
+    finally:
+        srv.should_exit = True
+        thread.join(5)
+        store.close()
+        if pg:
+            pg.drop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ensure_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def screen_pixels(page, png: bytes, points: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """RGB of a screenshot at container points (decoded by the page: no image library needed)."""
+    return [
+        tuple(px)
+        for px in page.evaluate(
+            """async ([b64, pts]) => {
+                const blob = await (await fetch("data:image/png;base64," + b64)).blob();
+                const bmp = await createImageBitmap(blob);
+                const c = new OffscreenCanvas(bmp.width, bmp.height), g = c.getContext("2d");
+                g.drawImage(bmp, 0, 0);
+                return pts.map(([x, y]) => Array.from(g.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3)));
+            }""",
+            [base64.b64encode(png).decode("ascii"), [list(p) for p in points]],
+        )
+    ]
+
+
+TILE_RECORDER = """
+window.__tiles = [];
+const _fetch = window.fetch;
+window.fetch = function (url, opts) {
+  return _fetch.apply(this, arguments).then(function (r) {
+    if (String(url).includes("/tiles/WebMercatorQuad/")) {
+      r.clone().arrayBuffer().then(function (buf) {
+        let s = ""; const b = new Uint8Array(buf);
+        for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+        window.__tiles.push({url: String(url), status: r.status, b64: btoa(s)});
+      });
+    }
+    return r;
+  });
+};
+"""
+
+
+def blend(top: tuple[int, ...], alpha: float, under: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(alpha * t + (1 - alpha) * u for t, u in zip(top, under))
+
+
+def test_tiled_parcels_map(tiled, browser):
+    import mapbox_vector_tile
+    import shapely
+
+    from maps.base import LARGE_THRESHOLD
+    from maps.palette import PARK_STYLE, hex_to_rgb, land_use_colour
+
+    base, parcels, parks = tiled["base"], tiled["parcels"], tiled["parks"]
+    assert len(parcels) > LARGE_THRESHOLD
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    # The bytes each tile request gave the page (Playwright's response.body() is empty for them).
+    page.add_init_script(TILE_RECORDER)
+    watch = Watch(page)
+    tile_responses = []
+    item_responses = []
+    page.on("response", lambda r: tile_responses.append(r) if "/tiles/WebMercatorQuad/" in r.url else item_responses.append(r) if "/items/" in r.url else None)
+    try:
+        page.goto(f"{base}/maps/parcels", wait_until="load")
+        page.wait_for_function("window.landgis && window.landgis.layers.reserve_parcels && window.landgis.tilesLoadedAt", timeout=30000)
+        page.wait_for_timeout(300)
+        layer = page.evaluate("(() => { const l = window.landgis.layers.reserve_parcels; return {tiles: !!l.tiles, count: l.count}; })()")
+        assert layer == {"tiles": True, "count": len(parcels)}, layer
+
+        # Tiles: asked for, 200, MVT bytes of the layer, with only the fields the map needs.
+        assert tile_responses, "no vector tile was requested"
+        for r in tile_responses:
+            assert r.status == 200, f"{r.url} → {r.status}"
+            assert r.headers.get("content-type", "").startswith("application/vnd.mapbox-vector-tile"), r.headers
+            assert "properties=id,use,status,name" in r.url, r.url
+        got_tiles = page.evaluate("window.__tiles")
+        assert len(got_tiles) == len(tile_responses) and all(t["status"] == 200 for t in got_tiles), got_tiles[:3]
+        feats = []
+        for t in got_tiles:
+            decoded = mapbox_vector_tile.decode(base64.b64decode(t["b64"]))
+            assert list(decoded) == ["reserve_parcels"], f"{t['url']}: layers {list(decoded)}"
+            feats += decoded["reserve_parcels"]["features"]
+        assert feats and all(set(f["properties"]) <= {"id", "use", "status", "name"} for f in feats)
+        assert all(f["properties"]["id"].startswith("TP-") for f in feats)
+
+        # Parcels painted: at the centre of every parcel well inside the view, the screenshot has
+        # the parcel's land-use colour (fill opacity 0.7 over the park tint or the background).
+        view = page.evaluate(
+            """(() => { const m = window.landgis.layers.reserve_parcels.layer._map; const b = m.getBounds();
+                return {zoom: m.getZoom(), w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth()}; })()"""
+        )
+        centres = shapely.centroid(parcels.geometry.values)  # the octagons' centres, inside each
+        cx_, cy_ = shapely.get_x(centres), shapely.get_y(centres)
+        keep = (cx_ > view["w"]) & (cx_ < view["e"]) & (cy_ > view["s"]) & (cy_ < view["n"])
+        inner, inner_centres = parcels[keep], centres[keep]
+        pts = page.evaluate(
+            "(lls) => { const m = window.landgis.layers.reserve_parcels.layer._map; return lls.map(([y, x]) => { const p = m.latLngToContainerPoint([y, x]); return [p.x, p.y]; }); }",
+            [[c.y, c.x] for c in inner_centres],
+        )
+        # Clear of the controls (zoom/fullscreen/measure top left, layers/title top right, legend bottom right).
+        clear = [i for i, (x, y) in enumerate(pts) if 80 < x < 940 and 20 < y < 760]
+        assert len(clear) >= 100, f"only {len(clear)} parcels in the open part of the first view (zoom {view['zoom']})"
+        sample = clear[:: max(1, len(clear) // 60)]
+        png = page.screenshot()
+        got = screen_pixels(page, png, [pts[i] for i in sample])
+        park_union = shapely.union_all(parks.geometry.values)
+        park_rgb = hex_to_rgb(PARK_STYLE["fillColor"])
+        wrong = []
+        for i, px in zip(sample, got):
+            row = inner.iloc[i]
+            under = BACKGROUND
+            for _ in range(int(parks.geometry.contains(inner_centres[i]).sum())):  # park zones may overlap
+                under = blend(park_rgb, PARK_STYLE["fillOpacity"], under)
+            want = blend(hex_to_rgb(land_use_colour(row["use"])), 0.7, under)
+            if max(abs(a - b) for a, b in zip(px, want)) > 12:
+                wrong.append((row["id"], row["use"], px, tuple(round(v) for v in want)))
+        assert not wrong, f"{len(wrong)} of {len(sample)} parcel centres not painted in their land-use colour: {wrong[:5]}"
+
+        # A parcel inside a park: hover shows its name, a click opens the full record in Chinese.
+        in_park = [i for i in clear if park_union.contains(inner_centres[i])]
+        assert in_park, "no parcel of the first view lies inside a park zone"
+        target, target_centre = inner.iloc[in_park[len(in_park) // 2]], inner_centres[in_park[len(in_park) // 2]]
+        x, y = pts[in_park[len(in_park) // 2]]
+        page.mouse.move(x, y)
+        page.mouse.move(x + 1, y + 1)
+        tip = page.locator(".leaflet-tooltip")
+        tip.wait_for(timeout=5000)
+        assert target["name"] in tip.inner_text()
+        page.mouse.click(x + 1, y + 1)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('项目名称')", timeout=5000)
+        text = popup.inner_text()
+        for label in ("项目名称", "用途", "报批状态", "面积(亩)", "几何来源", "示意位置（非实测）", target["id"], target["name"]):
+            assert label in text, f"popup lacks {label}: {text[:300]}"
+        assert any(r.url.split("?")[0].endswith(f"/collections/reserve_parcels/items/{target['id']}") and r.status == 200 for r in item_responses), [r.url for r in item_responses]
+        page.wait_for_timeout(400)  # the popup's fade-in, for the picture
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"parcels-tiled-{tiled['kind']}.png"))
+
+        # Between parcels, over the same park: the click goes through the tile to the park's popup.
+        corner = shapely.Point(target_centre.x + CELL / 2, target_centre.y + CELL / 2)  # a grid-cell corner
+        under = parks[parks.geometry.contains(corner)]
+        assert len(under) and not parcels.geometry.intersects(corner).any()
+        cx, cy = page.evaluate("([y, x]) => { const p = window.landgis.layers.reserve_parcels.layer._map.latLngToContainerPoint([y, x]); return [p.x, p.y]; }", [corner.y, corner.x])
+        page.locator(".leaflet-popup-close-button").click()
+        page.wait_for_timeout(400)  # a closed popup fades out for 200 ms and still takes clicks
+        page.mouse.click(cx, cy)
+        page.wait_for_function("(() => { const p = document.querySelector('.leaflet-popup-content'); return p && p.innerText.includes('园区名称'); })()", timeout=5000)
+        text = popup.inner_text()
+        assert any(name in text for name in under["name"]), f"park popup {text[:100]} is not of {list(under['name'])}"
+        watch.assert_clean()
+    finally:
+        ctx.close()
