@@ -14,3 +14,5 @@ class Settings(BaseSettings):
     tianditu_key: str | None = None
     default_limit: int = 100
     max_limit: int = 10000
+    map_large_threshold: int = 5000
+    """Above this many features a served map draws the layer from vector tiles (LANDGIS_MAP_LARGE_THRESHOLD)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from gis.store.base import quote
 from gis.store.query import layer_extent
 
 STORE_EPSG = 4490
@@ -46,15 +45,8 @@ _CACHE_SIZE = 64
 
 
 def _revision(store, layer: str) -> str | None:
-    """The layer's data revision when the store offers one (it changes on every write)."""
-    fn = getattr(store, "revision", None)
-    if not callable(fn):
-        return None
-    try:
-        rev = fn(layer)
-    except Exception:  # an older store file without the revision table: just do not cache
-        return None
-    return None if rev is None else str(rev)
+    """The layer's data revision (None: the store cannot vouch for it, so do not cache)."""
+    return store.revision(layer)
 
 
 def clear_cache() -> None:
@@ -89,11 +81,8 @@ def _summarize(store, layer: str, value_columns: list[str]) -> LayerSummary:
     wanted = list(dict.fromkeys(c for c in value_columns if c in columns))
     values: dict[str, dict[str, int]] = {c: {} for c in wanted}
     if wanted:
-        # One scan for every style field (their combinations are few) and the count with it. The
-        # store has no public value-count call: Store._fetchall runs one read with the same SQL on
-        # either store and closes PostgreSQL's read transaction.
-        cols = ", ".join(quote(c) for c in wanted)
-        rows = store._fetchall(f"SELECT {cols}, count(*) FROM {quote(layer)} GROUP BY {cols}")
+        # One scan for every style field (their combinations are few) and the count with it.
+        rows = store.value_counts(layer, wanted)
         count = 0
         for row in rows:
             n = int(row[-1])

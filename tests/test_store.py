@@ -119,3 +119,12 @@ def test_runs_and_records(store):
 def test_unsafe_layer_names_refused(store):
     with pytest.raises(InputError):
         store.import_features('x"; drop table landgis_history; --', parcels(["a"]), user="t")
+
+
+def test_value_counts_group_without_reading_geometries(store):
+    store.import_features("industrial_parcels", parcels(["a", "b", "c", "d"], names=["甲", "乙", "甲", None]), geometry_type="MULTIPOLYGON", user="tester")
+    rows = store.value_counts("industrial_parcels", ["name", "idle"])
+    got = {(n, bool(i)): c for n, i, c in rows}
+    assert got == {("甲", True): 2, ("乙", False): 1, (None, False): 1}
+    with pytest.raises(InputError, match="没有字段"):
+        store.value_counts("industrial_parcels", ["name", "no_such"])

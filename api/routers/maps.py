@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
-from maps.base import BASEMAPS, LARGE_THRESHOLD, MapInputError
+from maps.base import BASEMAPS, MapInputError
 from maps.registry import MAPS, MapOptions, MapUnavailable, get_spec, render_map
 
 router = APIRouter(tags=["maps"])
@@ -104,7 +104,7 @@ async def get_map(
         mode="saved" if download else "served",
         prefix=f"{root}{STATIC_PREFIX}",
         api_root=root,
-        large_threshold=int(getattr(settings, "map_large_threshold", LARGE_THRESHOLD) or LARGE_THRESHOLD),
+        large_threshold=settings.map_large_threshold,
         params={k: v for k, v in {"indicator": indicator}.items() if v},
     )
     try:

@@ -346,6 +346,17 @@ class Store(ABC):
         check_layer_name(name)
         return int(self._fetchall(f"SELECT COUNT(*) FROM {quote(name)}")[0][0])
 
+    def value_counts(self, name: str, columns: list[str]) -> list[tuple]:
+        """(value of each column…, number of rows) per distinct combination: one scan, for legends
+        and summaries that must not read every geometry."""
+        check_layer_name(name)
+        known = self.columns(name)
+        for c in columns:
+            if c not in known:
+                raise InputError(f"图层“{name}”没有字段“{c}”。")
+        cols = ", ".join(quote(c) for c in columns)
+        return [tuple(r) for r in self._fetchall(f"SELECT {cols}, COUNT(*) FROM {quote(name)} GROUP BY {cols}")]
+
     def read_layer(
         self,
         name: str,
