@@ -286,17 +286,24 @@ async def items(
     f: str | None = Query(None, description="json | html"),
 ) -> Response:
     args = (request, access, limit, offset, bbox, crs, filter_crs, properties, filter, filter_lang, sortby, f)
-    return await on_store(request, _items, *args)
+    return await on_store(request, _items, *args, heavy=limit > HEAVY_PAGE)
 
 
-async def on_store(request: Request, fn, *args):
-    """Run a store call: inline for GeoPackage, in the thread pool for PostGIS.
+HEAVY_PAGE = 1000
+"""Pages above this many features leave the GeoPackage event loop (see on_store)."""
+
+
+async def on_store(request: Request, fn, *args, heavy: bool = False):
+    """Run a store call: inline for GeoPackage, in the thread pool for PostGIS and heavy pages.
 
     A GeoPackage page is CPU work under the GIL (SQLite, shapely, JSON); spreading it over
     threads only adds GIL convoying, so it runs on the event loop (2–3× the throughput measured
-    with 8 clients). A PostGIS page mostly waits for the database, so threads overlap that wait.
+    with 8 clients). But a 10 000-feature page holds the loop for seconds, and every map tile
+    and small query behind it would wait that long: a heavy page runs in a thread, where the
+    interpreter switches to the loop every few milliseconds. A PostGIS page mostly waits for
+    the database, so threads overlap that wait.
     """
-    if request.app.state.store.kind == "postgis":
+    if heavy or request.app.state.store.kind == "postgis":
         from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(fn, *args)
