@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from api import errors
 from api.auth import AuthError
 from api.dependencies import auth_error_response
+from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
 from api.settings import Settings
 from gis.store import Store, open_store
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store or open_store(settings.store)
     errors.install(app)
+    app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
 
     @app.exception_handler(AuthError)
     async def _auth(request: Request, exc: AuthError):

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from api import services
 from api.auth import Principal, require
 from api.dependencies import LayerCatalog, get_principal
+from api.limits import UploadTooLarge, too_large
 from gis.errors import InputError
 from gis.io import check_zip
 from gis.store.base import check_layer_name
@@ -29,18 +30,8 @@ UPLOAD_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".zip", ".gpkg", ".geojson"
 CHUNK = 1024 * 1024
 
 
-class UploadTooLarge(InputError):
-    """413: the upload is over `max_upload_mb`; nothing was read into the store."""
-
-    status_code = 413
-
-
 class BadRequest(InputError):
     status_code = 400
-
-
-def _too_large(cap_mb: int) -> UploadTooLarge:
-    return UploadTooLarge(f"上传文件超过 {cap_mb} MB 上限，已拒绝。", hint="请拆分文件分批导入，或请管理员调整上限（LANDGIS_MAX_UPLOAD_MB）。")
 
 
 def _suffix(filename: str | None) -> str:
@@ -79,11 +70,13 @@ async def import_layer(collectionId: str, request: Request, principal: Principal
     cap = cap_mb * 1024 * 1024
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > cap + 64 * 1024:
-        raise _too_large(cap_mb)
+        raise too_large(cap_mb)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise BadRequest("请以 multipart/form-data 上传文件，字段名为 file。", hint="如 curl -F file=@地块.gpkg -F mode=append …")
     try:
         form = await request.form()
+    except UploadTooLarge:
+        raise
     except Exception as exc:  # malformed multipart body
         raise BadRequest(f"上传内容格式有误：{str(exc)[:200]}", hint="请以 multipart/form-data 上传，字段名为 file。") from exc
     upload = form.get("file")
@@ -100,7 +93,7 @@ async def import_layer(collectionId: str, request: Request, principal: Principal
             while chunk := await upload.read(CHUNK):
                 size += len(chunk)
                 if size > cap:
-                    raise _too_large(cap_mb)
+                    raise too_large(cap_mb)
                 fh.write(chunk)
         if size == 0:
             raise BadRequest(f"上传的文件是空的：{upload.filename}", hint="请检查导出步骤是否成功。")
