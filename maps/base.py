@@ -25,7 +25,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from maps.assets import STATIC_PREFIX, asset_url, check_assets, inline_assets
-from maps.elements import EmptyBaseLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, VectorTileLayer
+from maps.elements import EmptyBaseLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, TiledSearchControl, VectorTileLayer
 from maps.geojson import feature_collection
 from maps.legend import Legend, LegendSpec
 from maps.popups import PopupConfig, json_safe_frame, translate_geometry_source
@@ -232,6 +232,9 @@ def add_layer(
         layer = VectorTileLayer(key, title, url, cfg, prefix=ctx.prefix, show=show)
         layer.add_to(m)
         ctx.layers[key] = {"mode": "tiles", "count": n}
+        if search and search in gdf.columns:
+            # No features in the page: the control asks the items endpoint (CQL2 LIKE on `search`).
+            TiledSearchControl(layer, search, f"按{_search_label(popup, search)}搜索…", prefix=ctx.prefix).add_to(m)
         return layer
     search_field = search
     wanted: list[str] = []

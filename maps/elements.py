@@ -96,6 +96,28 @@ class SearchControl(JSCSSMixin, MacroElement):
         self.default_css = [("search_css", asset_url("search_css", prefix))]
 
 
+class TiledSearchControl(JSCSSMixin, MacroElement):
+    """Search by name on a VectorTileLayer: the page holds no features to search, so the control
+    (leaflet-search, vendored) asks the API's items endpoint with a CQL2 LIKE filter."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            landgis.tiledSearchControl({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ this.field_js }}, {{ this.placeholder_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: VectorTileLayer, field: str, placeholder: str, *, prefix: str):
+        super().__init__()
+        self._name = "TiledSearchControl"
+        self.layer = layer
+        self.field_js = _js(field)
+        self.placeholder_js = _js(placeholder)
+        self.default_js = [("search", asset_url("search", prefix)), ("landgis", asset_url("landgis", prefix))]
+        self.default_css = [("search_css", asset_url("search_css", prefix))]
+
+
 class MetricScale(MacroElement):
     """Scale bar in metres only (officials work in 米/千米, not miles)."""
 

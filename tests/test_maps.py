@@ -196,6 +196,37 @@ def test_large_layer_uses_tiles_when_served_and_simplified_geojson_when_saved(pl
     assert '<link rel="icon" href="data:,">' in served and '<link rel="icon" href="data:,">' in saved
 
 
+def test_tiled_layer_searches_through_the_items_endpoint(plan):
+    """A tiled layer has no features in the page: its search control asks the API instead of
+    leaflet-search's in-page layer search (which a tiled layer never got: issue 6)."""
+    served, ctx = parcels_html(plan, mode="served", large_threshold=3, api_root="/gis")
+    assert ctx.layers["reserve_parcels"]["mode"] == "tiles"
+    calls = re.findall(r"landgis\.tiledSearchControl\((map_\w+), (vector_tile_layer_\w+), \"name\", \"按项目名称搜索…\"\);", served)
+    assert len(calls) == 1, calls
+    assert f"var {calls[0][1]} = landgis.vectorTileLayer(" in served  # the tiled layer itself
+    assert '"itemsUrl": "/gis/collections/reserve_parcels/items/"' in served
+    assert 'src="/static/maps/vendor/leaflet-search/dist/leaflet-search.min.js"' in served
+    assert 'href="/static/maps/vendor/leaflet-search/dist/leaflet-search.min.css"' in served
+    assert "landgis.searchControl(" not in served  # no GeoJSON layer left to search in the page
+    # Below the threshold the in-page search stays, over "name（id）".
+    small, ctx = parcels_html(plan, mode="served", api_root="/gis")
+    assert ctx.layers["reserve_parcels"]["mode"] == "geojson"
+    assert "landgis.searchControl(" in small and "landgis.tiledSearchControl(" not in small
+
+
+def test_tiled_search_only_for_a_field_the_layer_has(plan):
+    from maps.base import add_layer, new_map, render_html
+
+    reserve = plan["reserve_parcels"]
+    for search, expected in (("name", 1), ("no_such_field", 0), (None, 0)):
+        m, ctx = new_map("t", mode="served", large_threshold=3)
+        add_layer(m, ctx, reserve, key="r", title="储备地块", style={"base": {}}, search=search, collection="reserve_parcels")
+        html = render_html(m, ctx)
+        assert ctx.layers["r"]["mode"] == "tiles"
+        assert html.count("landgis.tiledSearchControl(") == expected, search
+        assert ("leaflet-search.min.js" in html) == bool(expected), search
+
+
 def test_schematic_note_counts_features(plan):
     html, _ = parcels_html(plan)
     n = sum(int((plan[k]["geometry_source"] == "schematic").sum()) for k in ("reserve_parcels", "park_zones", "zone_boundary"))

@@ -30,6 +30,19 @@ BACKGROUND = (0xF2, 0xF0, 0xEB)  # .landgis-nobasemap (maps/assets/landgis-maps.
 CELL = 0.0009  # ~85 m x ~100 m grid cells; parcels are octagons of radius 0.3–0.4 cell
 
 
+# Names the search must take literally (CQL2 LIKE wildcards, its escape, the string quote, markup)
+# and a name Table 2 style repeats.
+SPECIAL_NAMES = {
+    1: "50%储备地_甲",
+    2: "O'Brien地块",
+    3: "反斜杠\\地块",
+    4: "下划线_地块",
+    5: "重名储备地",
+    6: "重名储备地",
+    7: "<b>粗体</b>地块",
+}
+
+
 def grid_parcels(n: int, centre: tuple[float, float], seed: int = 6):
     """n octagonal reserve parcels on a square grid centred on `centre` (lon, lat), EPSG:4490."""
     import geopandas as gpd
@@ -44,13 +57,17 @@ def grid_parcels(n: int, centre: tuple[float, float], seed: int = 6):
     ang = np.linspace(0, 2 * np.pi, 9)[:-1]
     rings = np.stack([np.column_stack([x + rr * np.cos(ang), y + rr * np.sin(ang)]) for x, y, rr in zip(cx, cy, r)])
     polys = shapely.multipolygons(shapely.polygons(rings)[:, None])
+    names = [f"瓦片地块{j:05d}" for j in range(n)]
+    for j, special in SPECIAL_NAMES.items():
+        if j < n:
+            names[j] = special
     return gpd.GeoDataFrame(
         {
             "id": [f"TP-{j:05d}" for j in range(n)],
             "geometry_source": "schematic",
             "data_source": "test synthetic",
             "seq": np.arange(1, n + 1),
-            "name": [f"瓦片地块{j:05d}" for j in range(n)],
+            "name": names,
             "use": np.array(["工业", "居住", "仓储"])[rng.integers(0, 3, n)],
             "status": np.array(["计划报批", "已组卷上报", "已获批", "已供地"])[rng.integers(0, 4, n)],
             "area_mu": np.round(rng.uniform(5, 60, n), 2),
@@ -261,5 +278,134 @@ def test_tiled_parcels_map(tiled, browser):
         text = popup.inner_text()
         assert any(name in text for name in under["name"]), f"park popup {text[:100]} is not of {list(under['name'])}"
         watch.assert_clean()
+    finally:
+        ctx.close()
+
+
+# --- search by name on the tiled layer (SPEC §9) ---------------------------------------------
+
+SEARCH_BOX = ".leaflet-control-search input.search-input"
+SEARCH_TIPS = ".leaflet-control-search .search-tooltip .search-tip"
+SEARCH_ALERT = ".leaflet-control-search .search-alert"
+
+
+def search_for(page, text: str, *, ime: bool = False) -> list[str]:
+    """Type `text` into the search box and wait for the API's answer; the choices shown.
+
+    `ime`: the text arrives as a Chinese input method delivers it (one input event, then
+    compositionend) instead of key by key."""
+    page.evaluate("window.landgis.lastSearch = null")
+    box = page.locator(SEARCH_BOX)
+    if not box.is_visible():
+        page.locator(".leaflet-control-search .search-button").click()
+    box.fill("")
+    if ime:
+        box.focus()
+        page.keyboard.insert_text(text)
+        box.dispatch_event("compositionend")
+    else:
+        box.press_sequentially(text)
+    page.wait_for_function("(t) => window.landgis.lastSearch && window.landgis.lastSearch.text === t", arg=text.strip(), timeout=10000)
+    return page.locator(SEARCH_TIPS).all_inner_texts()
+
+
+def choices(parcels, part: str) -> list[str]:
+    return [f"{n}（{i}）" for n, i in zip(parcels["name"], parcels["id"]) if part in n]
+
+
+def map_view(page) -> dict:
+    return page.evaluate(
+        """(() => { const m = window.landgis.layers.reserve_parcels.layer._map, b = m.getBounds(), c = m.getCenter();
+            return {zoom: m.getZoom(), w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth(), lat: c.lat, lon: c.lng}; })()"""
+    )
+
+
+HOSTILE = ["50%", "%", "_", "'", "\\", "O'B", "\\地", "''", "%%", "\\%", "\\_", "_地块", '"', "<b>", "瓦片地块0000", "*", "?", "[", "不存在"]
+
+
+def test_tiled_search_by_name(tiled, browser):
+    import httpx
+    import shapely
+
+    base, parcels = tiled["base"], tiled["parcels"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    watch = Watch(page)
+    searches, items = [], []
+    page.on("response", lambda r: searches.append(r) if "/collections/reserve_parcels/items?" in r.url else items.append(r) if "/collections/reserve_parcels/items/" in r.url else None)
+    try:
+        page.goto(f"{base}/maps/parcels", wait_until="load")
+        page.wait_for_function("window.landgis && window.landgis.layers.reserve_parcels && window.landgis.tilesLoadedAt", timeout=30000)
+        assert page.locator(".leaflet-control-search").count() == 1
+
+        # The CQL2 the page builds takes every character literally, on the API itself.
+        with httpx.Client(base_url=base, timeout=30) as http:
+            for text in HOSTILE:
+                cql = page.evaluate("(t) => window.landgis.likeContains('name', t)", text)
+                r = http.get("/collections/reserve_parcels/items", params={"limit": 100, "properties": "id,name", "filter": cql, "filter-lang": "cql2-text"})
+                assert r.status_code == 200, (text, cql, r.text[:300])
+                got = sorted(f["properties"]["id"] for f in r.json()["features"])
+                want = sorted(parcels["id"][parcels["name"].str.contains(text, regex=False)])
+                assert got == want, (text, cql, got[:5], want[:5])
+
+        # Part of the name of a parcel far from the first view: ten "name（id）" choices.
+        target = parcels.iloc[-1]
+        part = target["name"][2:-1]  # 地块0549
+        centre = shapely.centroid(target.geometry)
+        before = map_view(page)
+        assert not (before["w"] < centre.x < before["e"] and before["s"] < centre.y < before["n"]), "the target is already in view"
+        tips = search_for(page, part)
+        assert tips == choices(parcels, part)[:10] and f"{target['name']}（{target['id']}）" in tips, tips
+        page.locator(SEARCH_TIPS, has_text=target["id"]).click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=10000)
+        page.wait_for_function("(id) => document.querySelector('.leaflet-popup-content').innerText.includes(id)", arg=target["id"], timeout=10000)
+        text = popup.inner_text()
+        for label in ("项目名称", "用途", "报批状态", "面积(亩)", "几何来源", "示意位置（非实测）", target["id"], target["name"]):
+            assert label in text, f"popup lacks {label}: {text[:300]}"
+        view = map_view(page)
+        minx, miny, maxx, maxy = target.geometry.bounds
+        assert view["w"] <= minx and maxx <= view["e"] and view["s"] <= miny and maxy <= view["n"], (view, target.geometry.bounds)
+        assert abs(view["lon"] - centre.x) < CELL and abs(view["lat"] - centre.y) < CELL, (view, centre)
+        assert 15 <= view["zoom"] <= 17, view
+        assert any(r.url.split("?")[0].endswith(f"/items/{target['id']}") and r.status == 200 for r in items), [r.url for r in items]
+
+        # Names repeat in Table 2: each one is its own choice (typed through an input method).
+        assert search_for(page, "重名储备地", ime=True) == ["重名储备地（TP-00005）", "重名储备地（TP-00006）"]
+        # LIKE's wildcards, its escape and the quote are literal; a name's markup stays text.
+        for part in ("50%", "_", "'", "\\", "<b>"):
+            assert sorted(search_for(page, part)) == sorted(choices(parcels, part)), part
+        assert page.locator(".leaflet-control-search .search-tooltip b").count() == 0
+
+        # Nothing found (and a hostile string that matches nothing): 未找到, no error anywhere.
+        for text, ime in (("不存在的地块", True), ("'%\\_\"<b>x", False)):
+            assert search_for(page, text, ime=ime) == []
+            alert = page.locator(SEARCH_ALERT)
+            assert alert.is_visible() and alert.inner_text() == "未找到", text
+        bad = [(r.url, r.status) for r in searches + items if r.status != 200]
+        assert searches and not bad, bad
+        watch.assert_clean()
+
+        # The API refusing or the network failing: a Chinese message, no script error.
+        seen_errors = len(watch.errors)
+
+        def is_search(url: str) -> bool:
+            return "/collections/reserve_parcels/items?" in url
+
+        def answer_with(status: int | None):
+            if status is None:
+                return lambda route: route.abort()
+            return lambda route: route.fulfill(status=status, content_type="application/problem+json", body='{"title": "x"}')
+
+        for answer, message in ((503, "服务器出错"), (401, "需要分析人员权限"), (None, "网络错误")):
+            page.route(is_search, answer_with(answer))
+            assert search_for(page, "瓦片地块0001") == []
+            alert = page.locator(SEARCH_ALERT)
+            assert alert.is_visible() and message in alert.inner_text(), (answer, alert.inner_text())
+            assert page.evaluate("window.landgis.lastSearch.error") == (answer or 0)
+            page.unroute(is_search)
+        # Chromium itself logs each refused request ("Failed to load resource: … 503"); nothing else.
+        extra = [e for e in watch.errors[seen_errors:] if not e.startswith("Failed to load resource")]
+        assert not extra, extra
     finally:
         ctx.close()

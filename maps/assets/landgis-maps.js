@@ -97,18 +97,36 @@
 
   /* One feature's properties from the API (`itemsUrl` + id), as JSON, same origin: the request
    * carries only what the page already sends (its cookies), like the tile requests. */
-  landgis.fetchFeature = function (itemsUrl, id) {
-    return fetch(itemsUrl + encodeURIComponent(id) + "?f=json", { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
-      .then(function (feature) {
-        var p = L.extend({}, feature.properties || {});
-        if (p.id === undefined && feature.id !== undefined) p.id = feature.id;
-        return p;
-      });
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } }).then(function (r) {
+      if (!r.ok) {
+        var err = new Error("HTTP " + r.status);
+        err.status = r.status;
+        throw err;
+      }
+      return r.json();
+    });
+  }
+
+  function itemProps(feature) {
+    var p = L.extend({}, feature.properties || {});
+    if (p.id === undefined && feature.id !== undefined) p.id = feature.id;
+    return p;
+  }
+
+  /* One feature (GeoJSON, with its geometry) from the API's items endpoint. */
+  landgis.fetchItem = function (itemsUrl, id) {
+    return getJson(itemsUrl + encodeURIComponent(id) + "?f=json");
   };
+
+  landgis.fetchFeature = function (itemsUrl, id) {
+    return landgis.fetchItem(itemsUrl, id).then(itemProps);
+  };
+
+  /* The popup of a tiled layer's feature: the same for a click on a tile and for a search hit. */
+  function itemPopup(latlng) {
+    return L.popup({ maxWidth: 420 }).setLatLng(latlng);
+  }
 
   /* Leaflet.VectorGrid 1.3.0 (the last release) was written for Leaflet 1.0–1.7: its tile
    * renderer's mouse handler calls L.DomEvent.fakeStop, which Leaflet 1.8 removed. On Leaflet
@@ -192,7 +210,7 @@
       // cost): the popup fetches the clicked feature's full record from the items endpoint.
       layer.on("click", function (e) {
         var props = e.layer.properties || {};
-        var popup = L.popup({ maxWidth: 420 }).setLatLng(e.latlng);
+        var popup = itemPopup(e.latlng);
         if (!cfg.itemsUrl || props.id === undefined || props.id === null) {
           popup.setContent(landgis.popupHtml(props, cfg.popup)).openOn(map);
           return;
@@ -222,9 +240,17 @@
       // First moment every visible tile is drawn: read by bench/bench_map.py ("time to first view").
       if (!landgis.tilesLoadedAt) landgis.tilesLoadedAt = performance.now();
     });
+    layer.landgisConfig = cfg; // read by landgis.tiledSearchControl
     landgis.layers[name] = { layer: layer, count: cfg.count || 0, tiles: true };
     return layer;
   };
+
+  /* leaflet-search writes a choice with innerHTML: a name holding "<" would be parsed as markup. */
+  function textTip(text) {
+    var li = L.DomUtil.create("li", "");
+    li.textContent = text;
+    return li;
+  }
 
   /* Search by name (leaflet-search) over one GeoJSON layer; zooms to the feature and opens it. */
   landgis.searchControl = function (map, layer, propertyName, placeholder) {
@@ -238,6 +264,7 @@
       textPlaceholder: placeholder || "按名称搜索…",
       textErr: "未找到",
       textCancel: "取消",
+      buildTip: textTip,
       moveToLocation: function (latlng, title, m) {
         var target = latlng.layer;
         if (target && target.getBounds) m.fitBounds(target.getBounds(), { maxZoom: 17 });
@@ -246,6 +273,135 @@
       },
     });
     map.addControl(ctl);
+    return ctl;
+  };
+
+  /* CQL2 text for "`field` contains `text`", literally. LIKE's wildcards (% _) and its escape
+   * character (backslash) are escaped with a backslash, which both stores honour (PostgreSQL's
+   * default LIKE escape; gis/store/query.py like_to_glob for GeoPackage); then the quote is
+   * doubled for the CQL2 string literal, where a backslash is an ordinary character.
+   * Case-sensitive on purpose: CASEI lowers the column with SQLite's ASCII-only LOWER on
+   * GeoPackage but the pattern with full Unicode rules, so a name with "Ａ" would not find itself. */
+  landgis.likeContains = function (field, text) {
+    var pattern = String(text).replace(/[\\%_]/g, "\\$&").replace(/'/g, "''");
+    var ident = /^[A-Za-z_][A-Za-z0-9_]*$/.test(field) ? field : '"' + String(field).replace(/"/g, '""') + '"';
+    return ident + " LIKE '%" + pattern + "%'";
+  };
+
+  var SEARCH_LIMIT = 10;
+  var SEARCH_MAX_CHARS = 100; // names are short; well inside the API's filter size limit
+
+  function searchFailure(err, what) {
+    var status = (err && err.status) || 0;
+    if (status === 401 || status === 403) return what + "失败：该图层需要分析人员权限，本页面的请求不带 API 密钥。";
+    if (status === 404) return what + "失败：要素不存在（可能刚被删除），请重新搜索。";
+    if (status >= 500) return what + "失败：服务器出错（HTTP " + status + "），请稍后重试。";
+    if (status) return what + "失败：请求被拒绝（HTTP " + status + "），请修改搜索文字后重试。";
+    return what + "失败：网络错误，请检查网络后重试。";
+  }
+
+  /* Search by name on a vector-tile layer (no features in the page to search): leaflet-search's
+   * sourceData hook asks the items endpoint for up to 10 features whose `field` contains the
+   * text; a choice ("name（id）": Table 2 repeats names) fetches the feature, fits the map to it
+   * and opens the popup a click on the tile would open. Requests carry what the tile requests
+   * carry (same origin, cookies): enough for public layers. */
+  landgis.tiledSearchControl = function (map, layer, field, placeholder) {
+    var cfg = (layer && layer.landgisConfig) || {};
+    if (!L.Control.Search || !cfg.itemsUrl) return null;
+    var listUrl = cfg.itemsUrl.replace(/\/+$/, "");
+    var seq = 0; // only the answer to the latest text is shown
+    var found = null; // outline of the feature last found
+    if (!map.getPane("landgisFound")) map.createPane("landgisFound").style.zIndex = 460;
+    var ctl;
+
+    function searchUrl(text) {
+      return listUrl + "?f=json&limit=" + SEARCH_LIMIT +
+        "&properties=" + encodeURIComponent("id," + field) +
+        "&sortby=" + encodeURIComponent(field + ",id") +
+        "&filter-lang=cql2-text&filter=" + encodeURIComponent(landgis.likeContains(field, text));
+    }
+
+    function clearFound() {
+      if (found) map.removeLayer(found);
+      found = null;
+    }
+
+    function showItem(record) {
+      var mine = ++seq;
+      return landgis.fetchItem(cfg.itemsUrl, record.id).then(function (feature) {
+        if (mine !== seq) return;
+        clearFound();
+        var shape = L.geoJSON(feature, {
+          pane: "landgisFound",
+          interactive: false,
+          style: function () { return { color: "#00E5FF", weight: 3, fill: false }; },
+          pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { pane: "landgisFound", radius: 9, interactive: false }); },
+        });
+        var bounds = shape.getBounds();
+        if (!bounds.isValid()) {
+          ctl.showAlert("该要素没有几何，无法定位。");
+          return;
+        }
+        map.fitBounds(bounds, { maxZoom: 17, animate: false });
+        found = shape.addTo(map);
+        landgis.lastFound = { id: record.id, bounds: bounds };
+        if (!cfg.popup) return;
+        var popup = itemPopup(bounds.getCenter()).setContent(landgis.popupHtml(itemProps(feature), cfg.popup));
+        popup.on("remove", function () { if (found === shape) clearFound(); });
+        popup.openOn(map);
+      }, function (err) {
+        if (mine === seq) ctl.showAlert(searchFailure(err, "定位"));
+      });
+    }
+
+    ctl = new L.Control.Search({
+      sourceData: function (text, callResponse) {
+        // By code point: a cut emoji (lone surrogate) would make encodeURIComponent throw.
+        var mine = ++seq, q = Array.from(String(text).trim()).slice(0, SEARCH_MAX_CHARS).join("");
+        if (!q) {
+          callResponse({});
+          return null;
+        }
+        getJson(searchUrl(q)).then(function (fc) {
+          if (mine !== seq) return;
+          var records = {};
+          (fc.features || []).forEach(function (f) {
+            var p = f.properties || {}, id = p.id !== undefined && p.id !== null ? p.id : f.id;
+            if (id === undefined || id === null) return;
+            var name = p[field];
+            var key = name === undefined || name === null || name === "" ? String(id) : name + "（" + id + "）";
+            records[key] = { id: id, name: name };
+          });
+          landgis.lastSearch = { text: q, count: Object.keys(records).length, matched: fc.numberMatched };
+          callResponse(records);
+          if (!Object.keys(records).length) ctl.showAlert();
+        }, function (err) {
+          if (mine !== seq) return;
+          landgis.lastSearch = { text: q, error: (err && err.status) || 0 };
+          callResponse({});
+          ctl.showAlert(searchFailure(err, "搜索"));
+        });
+        return null;
+      },
+      formatData: function (records) { return records; },
+      filterData: function (text, records) { return records; }, // the API has filtered them
+      buildTip: textTip,
+      moveToLocation: function (record) { showItem(record); },
+      initial: false,
+      autoType: false,
+      marker: false,
+      minLength: 1,
+      delayType: 300,
+      autoCollapseTime: 4000, // how long a message stays
+      textPlaceholder: placeholder || "按名称搜索…",
+      textErr: "未找到",
+      textCancel: "取消",
+    });
+    ctl.on("search:cancel", function () { seq++; });
+    map.addControl(ctl);
+    // leaflet-search searches on keyup only; a name typed through a Chinese input method arrives
+    // when the composition ends, and that key's keyup may come before it or not at all.
+    L.DomEvent.on(ctl._input, "compositionend", function () { ctl._handleKeypress({ keyCode: 0 }); });
     return ctl;
   };
 
