@@ -128,3 +128,19 @@ def test_value_counts_group_without_reading_geometries(store):
     assert got == {("甲", True): 2, ("乙", False): 1, (None, False): 1}
     with pytest.raises(InputError, match="没有字段"):
         store.value_counts("industrial_parcels", ["name", "no_such"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CASEI(name) = CASEI('ａbc')", {"x"}),  # full-width Ａ folds like PostgreSQL's lower()
+    ("CASEI(name) LIKE CASEI('%éδ%')", {"y"}),
+    ("CASEI(name) = CASEI('宗地')", {"z"}),
+])
+def test_casei_folds_unicode_on_both_stores(store, text, expected):
+    import json
+
+    from gis.store.query import ItemsQuery, cql2_to_sql, fetch_items, parse_cql2
+
+    store.import_features("industrial_parcels", parcels(["x", "y", "z"], names=["Ａbc", "ÉΔ地", "宗地"]), geometry_type="MULTIPOLYGON", user="tester")
+    where = cql2_to_sql(store, "industrial_parcels", parse_cql2(text, "cql2-text"), store.columns("industrial_parcels"))
+    page = fetch_items(store, "industrial_parcels", ItemsQuery(where=[where]))
+    assert {json.loads(f)["id"] for f in page.features} == expected

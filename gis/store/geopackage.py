@@ -111,6 +111,9 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("ST_MaxX", 1, part(1), deterministic=True)
     conn.create_function("ST_MinY", 1, part(2), deterministic=True)
     conn.create_function("ST_MaxY", 1, part(3), deterministic=True)
+    # SQLite's own LOWER folds ASCII only, so CQL2 CASEI('Ａ') never met a full-width or Greek
+    # letter that Python (the pattern side) had lowered; PostgreSQL's lower() is Unicode-aware.
+    conn.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
 
 
 _SRS_ROWS = [
