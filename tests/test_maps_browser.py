@@ -8,47 +8,11 @@ drawn, and a click opens a popup with Chinese field names. Screenshots go to tes
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts" / "maps"
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def ensure_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "playwright"], check=True)
-
-
-def ensure_assets() -> None:
-    from maps.assets import check_assets
-
-    try:
-        check_assets()
-    except Exception:
-        subprocess.run(["bash", str(REPO / "scripts" / "fetch-map-assets.sh")], check=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from browser_support import ARTIFACTS, Watch, chromium_browser, ensure_assets, ensure_chromium, live_server
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +21,6 @@ def server(tmp_path_factory):
     ensure_chromium()
     ensure_assets()
     import geopandas as gpd
-    import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
     from shapely.geometry import box
@@ -102,55 +65,14 @@ def server(tmp_path_factory):
     def saved_map(name: str):
         return HTMLResponse(saved[name])
 
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield {"base": f"http://127.0.0.1:{port}", "key": key, "store": store, "layers": layers}
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(app) as base:
+        yield {"base": base, "key": key, "store": store, "layers": layers}
     store.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ensure_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
-
-
-class Watch:
-    """Blocks every non-local request and records what a person would see go wrong."""
-
-    def __init__(self, page):
-        self.blocked: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        page.route("**/*", self._route)
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("requestfailed", lambda req: self.failed.append(f"{req.url[:120]} {req.failure}"))
-
-    def _route(self, route):
-        url = route.request.url
-        host = urlparse(url).hostname
-        if url.startswith(("data:", "blob:", "about:", "file:")) or host in ("127.0.0.1", "localhost"):
-            return route.continue_()
-        self.blocked.append(url[:120])
-        return route.abort()
-
-    def assert_clean(self):
-        assert not self.blocked, f"non-local requests: {self.blocked[:5]}"
-        assert not self.failed, f"failed requests: {self.failed[:5]}"
-        assert not self.errors, f"console errors: {self.errors[:5]}"
+    yield from chromium_browser()
 
 
 def open_map(browser, url: str, name: str, headers: dict | None = None):

@@ -17,14 +17,12 @@ pane the park zones' filled paths lay over the parcels and took their clicks.
 from __future__ import annotations
 
 import base64
-import threading
-import time
 
 import numpy as np
 import pytest
 
 from api_support import make_store
-from test_maps_browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, Watch, ensure_assets, ensure_chromium, free_port
+from browser_support import ARTIFACTS, Watch, chromium_browser, ensure_assets, ensure_chromium, live_server
 
 BACKGROUND = (0xF2, 0xF0, 0xEB)  # .landgis-nobasemap (maps/assets/landgis-maps.css)
 CELL = 0.0009  # ~85 m x ~100 m grid cells; parcels are octagons of radius 0.3–0.4 cell
@@ -82,7 +80,6 @@ def tiled(request, tmp_path_factory):
     """The real app (maps, tiles, items) on 127.0.0.1 over a store whose reserve layer is tiled."""
     ensure_chromium()
     ensure_assets()
-    import uvicorn
 
     from api.app import create_app
     from api.settings import Settings
@@ -103,19 +100,10 @@ def tiled(request, tmp_path_factory):
     store.import_features("reserve_parcels", parcels, mode="replace", user="test", geometry_type="MULTIPOLYGON", title=LAYERS["reserve_parcels"].title_zh, reason="test")
 
     app = create_app(Settings(store=store.url), store=store)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
     try:
-        yield {"base": f"http://127.0.0.1:{port}", "parcels": parcels, "parks": parks, "kind": request.param}
+        with live_server(app) as base:
+            yield {"base": base, "parcels": parcels, "parks": parks, "kind": request.param}
     finally:
-        srv.should_exit = True
-        thread.join(5)
         store.close()
         if pg:
             pg.drop()
@@ -123,13 +111,7 @@ def tiled(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ensure_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    yield from chromium_browser()
 
 
 def screen_pixels(page, png: bytes, points: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
