@@ -19,7 +19,6 @@ surveyor's-formula area in tile coordinates (y down), interior rings negative.
 
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass
 
@@ -152,7 +151,7 @@ class GeometryStreams:
     end: np.ndarray  # int64 per feature
 
 
-def _dedupe(coords: np.ndarray, seg_starts: np.ndarray, seg_of_point: np.ndarray) -> np.ndarray:
+def _dedupe(coords: np.ndarray, seg_of_point: np.ndarray) -> np.ndarray:
     """Mask keeping the first of consecutive equal points within each segment."""
     keep = np.ones(len(coords), dtype=bool)
     if len(coords) > 1:
@@ -260,7 +259,7 @@ def _polygon_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
     Cadastral parcels rarely have holes: then a polygon's coordinates are its one ring's, and no
     ring objects need to be made (`to_ragged_array` builds one per ring, ~40 % of its time)."""
-    parts, _ = shapely.get_parts(geoms, return_index=True)
+    parts = shapely.get_parts(geoms)
     per_feature = shapely.get_num_geometries(geoms)
     per_feature = np.where(shapely.get_type_id(geoms) == 3, 1, per_feature)
     geom_off = np.zeros(len(geoms) + 1, dtype=np.int64)
@@ -284,7 +283,7 @@ def _polygon_streams(geoms: np.ndarray):
     nring = len(ring_off) - 1
     ring_len = np.diff(ring_off)
     ring_of_pt = np.repeat(np.arange(nring), ring_len)
-    keep = _dedupe(coords, ring_off[:-1], ring_of_pt)
+    keep = _dedupe(coords, ring_of_pt)
     # drop each ring's closing point (the ring's last kept point when it equals the first)
     last = ring_off[1:] - 1
     nonempty = ring_len > 0
@@ -345,10 +344,7 @@ def _line_streams(geoms: np.ndarray):
     coords, pt_part = shapely.get_coordinates(parts, return_index=True)
     coords = np.round(coords).astype(np.int64)
     npart = len(parts)
-    part_len = np.bincount(pt_part, minlength=npart)
-    part_off = np.zeros(npart + 1, dtype=np.int64)
-    np.cumsum(part_len, out=part_off[1:])
-    keep = _dedupe(coords, part_off[:-1], pt_part)
+    keep = _dedupe(coords, pt_part)
     kept_len = np.bincount(pt_part[keep], minlength=npart)
     ok_part = kept_len >= 2
     pts = coords[keep][ok_part[pt_part[keep]]]

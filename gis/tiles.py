@@ -24,7 +24,6 @@ from collections import OrderedDict
 
 import morecantile
 import numpy as np
-import shapely
 
 from gis.crs import STORE_EPSG, transformer
 from gis.errors import InputError

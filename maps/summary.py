@@ -44,11 +44,6 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 64
 
 
-def _revision(store, layer: str) -> str | None:
-    """The layer's data revision (None: the store cannot vouch for it, so do not cache)."""
-    return store.revision(layer)
-
-
 def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
@@ -60,7 +55,7 @@ def summarize_layer(store, layer: str, value_columns: list[str]) -> LayerSummary
     Kept per data revision when the store has `revision(layer)` (a write gives a new revision, so
     a summary is never stale); without a revision it is computed on every call (~0.2 s for
     100 000 parcels on GeoPackage)."""
-    rev = _revision(store, layer)
+    rev = store.revision(layer)  # None: the store cannot vouch for the layer, so do not cache
     key = (store.url, layer, tuple(value_columns), rev)
     if rev is not None:
         with _CACHE_LOCK:

@@ -37,12 +37,10 @@ from gis.errors import NotFoundError, RowError
 from gis.store.query import (
     CRS84,
     STORAGE_CRS,
-    SUPPORTED,
     SUPPORTED_URIS,
     Clause,
     ItemsQuery,
     OgcCrs,
-    bbox_from_store,
     cached_count,
     check_properties,
     cql2_to_sql,
