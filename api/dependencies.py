@@ -30,9 +30,9 @@ from api.auth import ANONYMOUS, AuthError, Principal, principal_from_header, req
 from gis.errors import InputError, NotFoundError
 from gis.store import Store
 from gis.store.query import OgcCrs, bbox_to_store, parse_crs
+from parcels.access import RESTRICTED_FIELDS, hidden_for  # noqa: F401  (the one rule; RESTRICTED_FIELDS re-exported)
 from parcels.schema import LAYERS
 
-RESTRICTED_FIELDS = frozenset(f for layer in LAYERS.values() for f in layer.restricted_fields)
 MAX_OFFSET = 10**9
 
 
@@ -63,7 +63,8 @@ def layer_is_public(name: str) -> bool:
 
 
 def hidden_fields(principal: Principal) -> frozenset[str]:
-    return frozenset() if principal.has("analyst") else RESTRICTED_FIELDS
+    """The fields this caller must not receive: parcels.access decides, for every path out."""
+    return hidden_for(principal.role)
 
 
 class LayerCatalog:

@@ -675,7 +675,9 @@ def cached_count(store: Store, layer: str) -> int:
 
 
 def visible_columns(store: Store, layer: str, hidden: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
-    return {c: k for c, k in store.columns(layer).items() if c not in hidden}
+    from parcels.access import is_hidden
+
+    return {c: k for c, k in store.columns(layer).items() if not is_hidden(c, frozenset(hidden))}
 
 
 def check_properties(names: list[str], columns: dict[str, str]) -> list[str]:
