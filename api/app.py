@@ -6,11 +6,9 @@ so every instance gets the same error handlers, access rules and routers on eith
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from api import errors
-from api.auth import AuthError
-from api.dependencies import auth_error_response
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
 from api.settings import Settings
@@ -28,10 +26,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store or open_store(settings.store)
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
-
-    @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError):
-        return auth_error_response(exc)
 
     app.include_router(health.router)
     app.include_router(features.router)

@@ -27,26 +27,57 @@ def too_large(cap_mb: int) -> UploadTooLarge:
 
 
 class BodyLimit:
-    """Raise UploadTooLarge (rendered as problem+json 413) once a body passes `cap_mb`."""
+    """Answer 413 (problem+json) once a body passes `cap_mb`, whatever the route does with it.
+
+    A declared `Content-Length` over the cap is refused before the app runs. A chunked body is
+    counted as it streams; past the cap `receive()` raises UploadTooLarge. A route that reads the
+    body itself turns that into its 413, but FastAPI's typed-body parsing catches any error while
+    reading and answers 400 ("error parsing the body"), so once the cap is passed the app's own
+    response is replaced by the 413 here.
+    """
 
     def __init__(self, app: ASGIApp, cap_mb: int):
         self.app = app
         self.cap_mb = cap_mb
         self.limit = cap_mb * 1024 * 1024 + FRAMING_ALLOWANCE
 
+    async def _refuse(self, send: Send) -> None:
+        from api.errors import problem_bytes
+
+        body = problem_bytes(413, too_large(self.cap_mb).detail, hint=too_large(self.cap_mb).hint)
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.limit:
+                    await self._refuse(send)
+                    return
+                break
         seen = 0
+        over = False
+        replaced = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise too_large(self.cap_mb)
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal replaced
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start" and not replaced:
+                replaced = True
+                await self._refuse(send)
+
+        await self.app(scope, counted, guarded)

@@ -16,3 +16,18 @@ class Settings(BaseSettings):
     max_limit: int = 10000
     map_large_threshold: int = 5000
     """Above this many features a served map draws the layer from vector tiles (LANDGIS_MAP_LARGE_THRESHOLD)."""
+    map_download_max_features: int = 20000
+    """A map page that would embed more features than this is refused with 413 before it is built
+    (LANDGIS_MAP_DOWNLOAD_MAX_FEATURES): a 100 000-parcel self-contained page is 74 MB and takes
+    gigabytes to build. Served maps draw large layers from vector tiles and stay under it."""
+    map_cache_mb: int = 64
+    """Rendered map pages kept by data revision (LANDGIS_MAP_CACHE_MB; 0 turns the cache off)."""
+    jobs_dir: str | None = None
+    """Where a GeoPackage store keeps job results (LANDGIS_JOBS_DIR; default `<store>-jobs/` next to
+    the .gpkg). PostGIS keeps them in the store, so every host sees them."""
+    jobs_keep: int = 50
+    """Finished jobs kept (with their results); older ones are pruned when a job starts."""
+    jobs_threads: int = 1
+    """Jobs one server process runs at once; more wait in its queue."""
+    jobs_stale_s: float = 60.0
+    """A queued/running job whose heartbeat (renewed every 5 s) is older than this is failed."""

@@ -199,8 +199,37 @@ def _resolve_archive(path: Path, layer: str | None) -> str:
 # --- readers ------------------------------------------------------------------------------
 
 
+NOT_FILE_ENCODINGS = frozenset({"punycode", "idna", "unicode_escape", "raw_unicode_escape", "uu_codec", "base64_codec", "hex_codec", "quopri_codec", "zlib_codec", "bz2_codec", "rot_13", "undefined", "mbcs", "oem"})
+"""Codecs Python knows that are not character sets of a data file (transport or escape codecs)."""
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """A user-named encoding, refused in Chinese unless it is a real character set.
+
+    Why: the name goes to Python's codecs and GDAL; `punycode` or `idna` decode raise
+    UnicodeError (not UnicodeDecodeError) on ordinary bytes, `base64_codec` is not text at all —
+    each was a 500 before. The normalised codec name is returned."""
+    if encoding is None or not str(encoding).strip():
+        return None
+    import codecs
+
+    name = str(encoding).strip()
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        info = None
+    if info is None or info.name in NOT_FILE_ENCODINGS or not getattr(info, "_is_text_encoding", True):
+        raise InputError(
+            f"不支持的字符编码“{name[:40]}”。",
+            [RowError(None, "encoding", "不是文件字符集")],
+            hint="常用编码：UTF-8、GBK（GB18030）、UTF-16；不确定时留空由系统自动识别。",
+        )
+    return name
+
+
 def read_table(path: str | os.PathLike, encoding: str | None = None, sheet: str | int | None = 0) -> pd.DataFrame:
     """A CSV or Excel table as strings (ids with leading zeros and credit codes stay intact)."""
+    encoding = check_encoding(encoding)
     path = Path(path)
     if not path.exists():
         raise InputError(f"文件不存在：{path}")
@@ -219,7 +248,7 @@ def read_table(path: str | os.PathLike, encoding: str | None = None, sheet: str 
         enc = encoding or sniff_text_encoding(raw[:1_000_000])
         try:
             text = raw.decode(enc)
-        except (UnicodeDecodeError, LookupError) as exc:
+        except (UnicodeError, LookupError) as exc:
             raise InputError(f"按编码 {enc} 无法解码文件 {path.name}。", hint="请用 --encoding 指定正确的编码（如 GBK、UTF-8）。") from exc
         if text.startswith("\ufeff"):
             text = text[1:]
@@ -285,6 +314,7 @@ def read_features(
     require_geometry: bool = False,
 ) -> ReadResult:
     """Read any OGR source, CSV or XLSX; geometry (if any) lands in EPSG:4490."""
+    encoding = check_encoding(encoding)
     path = Path(path)
     if not path.exists():
         raise InputError(f"文件不存在：{path}")

@@ -7,15 +7,26 @@ module only reads the store and runs the analyses whose results a map shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from maps.assets import STATIC_PREFIX
 from maps.base import LARGE_THRESHOLD, MapInputError, render_html
+from parcels.access import hidden_for, may_see_economic, redact_frame
 
 
 class MapUnavailable(MapInputError):
     """The store lacks the data a map needs (or an analysis is not installed): says what to do."""
+
+
+class MapForbidden(MapInputError):
+    """A map of economic data asked for by a role below `analyst` (the HTTP edge checks first)."""
+
+
+class MapTooLarge(MapInputError):
+    """A self-contained map would embed more features than `max_features`: use the served (tiled) map."""
 
 
 @dataclass
@@ -27,6 +38,12 @@ class MapOptions:
     api_root: str = ""
     large_threshold: int = LARGE_THRESHOLD
     params: dict = field(default_factory=dict)  # map-specific, e.g. {"indicator": "tax_per_mu"}
+    role: str = "anonymous"
+    """Who the page is for (parcels.access): restricted fields are dropped from every layer the
+    map reads for a role below `analyst`. Anonymous by default, so a forgotten argument leaks nothing."""
+
+    def cache_key(self) -> tuple:
+        return (self.basemap, self.tianditu_key, self.mode, self.prefix, self.api_root, self.large_threshold, tuple(sorted(self.params.items())), hidden_for(self.role))
 
 
 @dataclass(frozen=True)
@@ -36,14 +53,22 @@ class MapSpec:
     description: str
     public: bool  # anonymous callers may open it (SPEC §8.4); else `analyst`
     build: Callable  # (store, MapOptions) -> (folium.Map, MapContext)
+    layers: tuple[str, ...] = ()
+    """The stored layers the page embeds in full when saved (for the size check and the cache key)."""
+    tiled_layers: tuple[str, ...] = ()
+    """Layers a served page may draw from vector tiles instead of embedding them (see `_tiled`)."""
+    depends_on_layers_only: bool = False
+    """True when the page is a function of `layers` alone (no runs, records or analyses), so it
+    can be cached by their data revisions."""
 
 
-def _read(store, name: str, *, required: bool, hint: str = "请先运行 `landgis init` 载入样例数据或导入该图层。"):
+def _read(store, name: str, opts: "MapOptions", *, required: bool, hint: str = "请先运行 `landgis init` 载入样例数据或导入该图层。"):
+    """A stored layer as the map's audience may see it: restricted fields dropped below `analyst`."""
     if not store.layer_exists(name):
         if required:
             raise MapUnavailable(f"存储中没有图层 {name}，无法生成该地图。{hint}")
         return None
-    return store.read_layer(name)
+    return redact_frame(store.read_layer(name), hidden_for(opts.role))
 
 
 def _kwargs(opts: MapOptions) -> dict:
@@ -68,18 +93,22 @@ def _parcels(store, opts: MapOptions):
     from maps.summary import summarize_layer
 
     reserve = summarize_layer(store, "reserve_parcels", RESERVE_VALUE_COLUMNS) if _tiled(store, "reserve_parcels", opts) else None
+    if reserve is not None:
+        from parcels.access import visible_names
+
+        reserve = replace(reserve, columns=tuple(visible_names(reserve.columns, hidden_for(opts.role))))
     if reserve is None or reserve.count <= opts.large_threshold:  # (or rows deleted in between)
-        reserve = _read(store, "reserve_parcels", required=True)
-    return build_parcels_map(reserve, _read(store, "park_zones", required=False), _read(store, "zone_boundary", required=False), **_kwargs(opts))
+        reserve = _read(store, "reserve_parcels", opts, required=True)
+    return build_parcels_map(reserve, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), **_kwargs(opts))
 
 
 def _efficiency(store, opts: MapOptions):
     from maps.efficiency import build_efficiency_map
     from maps.sources import efficiency_results
 
-    results, parcels = efficiency_results(store, _read(store, "enterprises", required=True), _read(store, "industrial_parcels", required=False), opts.params)
+    results, parcels = efficiency_results(store, _read(store, "enterprises", opts, required=True), _read(store, "industrial_parcels", opts, required=False), opts.params)
     return build_efficiency_map(
-        results, parcels, _read(store, "park_zones", required=False), _read(store, "zone_boundary", required=False),
+        results, parcels, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False),
         indicator=opts.params.get("indicator"), policy_title=results.attrs.get("policy_title"), **_kwargs(opts),
     )
 
@@ -89,7 +118,7 @@ def _standard_land(store, opts: MapOptions):
     from maps.standard_land import build_standard_land_map
 
     verdicts = standard_land_results(store, opts.params)
-    return build_standard_land_map(verdicts, _read(store, "park_zones", required=False), _read(store, "zone_boundary", required=False), note=verdicts.attrs.get("note"), **_kwargs(opts))
+    return build_standard_land_map(verdicts, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), note=verdicts.attrs.get("note"), **_kwargs(opts))
 
 
 def _expansion(store, opts: MapOptions):
@@ -98,17 +127,20 @@ def _expansion(store, opts: MapOptions):
 
     study = expansion_results(store, opts.params)
     return build_expansion_map(
-        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", required=False), _read(store, "park_zones", required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), **_kwargs(opts)
+        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", opts, required=False), _read(store, "park_zones", opts, required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), **_kwargs(opts)
     )
 
 
 MAPS: dict[str, MapSpec] = {
     s.name: s
     for s in (
-        MapSpec("parcels", "储备地块、产业园区与范围", "表2 储备地块按用途和报批状态着色，叠加产业园区与高新区范围", True, _parcels),
-        MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency),
-        MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land),
-        MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion),
+        MapSpec(
+            "parcels", "储备地块、产业园区与范围", "表2 储备地块按用途和报批状态着色，叠加产业园区与高新区范围", True, _parcels,
+            layers=("reserve_parcels", "park_zones", "zone_boundary"), tiled_layers=("reserve_parcels",), depends_on_layers_only=True,
+        ),
+        MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency, layers=("enterprises", "industrial_parcels", "park_zones", "zone_boundary")),
+        MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary")),
+        MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones")),
     )
 }
 
@@ -123,5 +155,95 @@ def get_spec(name: str) -> MapSpec:
 def render_map(name: str, store, opts: MapOptions | None = None) -> str:
     """The HTML of map `name` from `store` (self-contained with mode="saved")."""
     opts = opts or MapOptions()
-    m, ctx = get_spec(name).build(store, opts)
+    spec = get_spec(name)
+    if not spec.public and not may_see_economic(opts.role):
+        raise MapForbidden(f"地图“{spec.title}”含企业经济数据，需分析人员（analyst）权限。")
+    m, ctx = spec.build(store, opts)
     return render_html(m, ctx)
+
+
+def embedded_features(name: str, store, opts: MapOptions) -> int:
+    """How many stored features the page would embed (a few counts; tiled layers are not embedded)."""
+    spec = get_spec(name)
+    return sum(
+        int(store.count(layer))
+        for layer in spec.layers
+        if store.layer_exists(layer) and not (layer in spec.tiled_layers and _tiled(store, layer, opts))
+    )
+
+
+def check_page_size(name: str, store, opts: MapOptions, max_features: int) -> None:
+    """Refuse a page that would embed more than `max_features` features, before any of it is built.
+
+    Why before: a saved map of 100 000 parcels is a 74 MB page that takes seconds and gigabytes
+    to build; three anonymous downloads at once took 3.5 GB. Counting is milliseconds. A served
+    page embeds a large layer too when it cannot be tiled (a GCJ-02 basemap), so both modes ask."""
+    n = embedded_features(name, store, opts)
+    if n > max_features:
+        raise MapTooLarge(
+            f"该地图含 {n} 个要素，超过单文件下载上限 {max_features} 个，已拒绝生成。"
+            f"请直接在浏览器中打开在线地图 /maps/{name}（大图层以矢量瓦片显示），或按园区/范围筛选后导出。"
+        )
+
+
+class RenderedMaps:
+    """Rendered pages kept by the data revisions of the layers they embed (byte-bounded LRU).
+
+    A page of a map that depends on stored layers only is a pure function of (map, options,
+    audience, those layers' revisions): the revisions change on every write by any writer, so a
+    hit is never stale. Renders of one key are serialised, so a burst of identical requests
+    builds the page once. Maps that run analyses (runs, adjustments) are not cached."""
+
+    wait_seconds = 30.0
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._building: dict[tuple, threading.Lock] = {}
+
+    def _key(self, name: str, store, opts: MapOptions) -> tuple | None:
+        spec = get_spec(name)
+        if not spec.depends_on_layers_only:
+            return None
+        revisions = tuple(store.revision(layer) if store.layer_exists(layer) else "absent" for layer in spec.layers)
+        if any(r is None for r in revisions):
+            return None  # the store cannot vouch for a layer's revision: never cache
+        return (store.url, name, opts.cache_key(), revisions)
+
+    def render(self, name: str, store, opts: MapOptions) -> str:
+        key = self._key(name, store, opts)
+        if key is None or self.max_bytes <= 0:
+            return render_map(name, store, opts)
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+                return hit
+            gate = self._building.setdefault(key, threading.Lock())
+        got = gate.acquire(timeout=self.wait_seconds)  # bounded: past it, build alongside
+        try:
+            with self._lock:
+                hit = self._pages.get(key)
+            if hit is not None:
+                return hit
+            page = render_map(name, store, opts)
+            self._keep(key, page)
+            return page
+        finally:
+            if got:
+                gate.release()
+            with self._lock:
+                self._building.pop(key, None)
+
+    def _keep(self, key: tuple, page: str) -> None:
+        size = len(page)
+        with self._lock:
+            if key in self._pages or size > self.max_bytes:
+                return
+            self._pages[key] = page
+            self._bytes += size
+            while self._bytes > self.max_bytes and self._pages:
+                _, old = self._pages.popitem(last=False)
+                self._bytes -= len(old)

@@ -41,11 +41,17 @@ async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
         data = await upload.read()
         if len(data) > cap:
             raise InputError(f"上传文件超过 {cap // 1024 // 1024} MB 上限。")
-        name = Path(upload.filename or "upload.csv").name
+        # The client's file name is never a path here ("..", "/", "." were IsADirectoryError):
+        # only its suffix is kept, so the reader picks the right format.
+        suffix = Path((upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]).suffix.lower()
+        if not suffix or not suffix[1:].isalnum():
+            raise InputError(f"无法从文件名“{(upload.filename or '')[:60]}”判断文件类型。", hint="请上传 .csv、.xlsx 或 .gpkg 等带扩展名的文件。")
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
+            path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(data)
             frame, _, label = await run_in_threadpool(services.load_enterprise_source, request.app.state.store, str(path), encoding=form.get("encoding") or None)
+        shown = Path((upload.filename or "").replace("\\", "/")).name
+        label = shown if shown not in ("", ".", "..") else label  # recorded with the run: the name the official knows
         options = {k: form.get(k) for k in ("policy",) if form.get(k)}
         return frame, data, label, options
     raw = await request.body()

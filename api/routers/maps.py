@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.base import BASEMAPS, MapInputError
-from maps.registry import MAPS, MapOptions, MapUnavailable, get_spec, render_map
+from maps.registry import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, RenderedMaps, check_page_size, get_spec
 
 router = APIRouter(tags=["maps"])
 
@@ -34,20 +34,23 @@ def _wants_json(request: Request, f: str | None) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _authorize(request: Request, public: bool, title: str) -> Response | None:
-    """None when the caller may open the map, else a 401/403 problem response."""
-    if public:
-        return None
-    from api.auth import AuthError, require
+def _pages(request: Request) -> RenderedMaps:
+    """The app's rendered-page cache (one per app, so tests and stores never share pages)."""
+    pages = getattr(request.app.state, "map_pages", None)
+    if pages is None:
+        pages = request.app.state.map_pages = RenderedMaps(int(request.app.state.settings.map_cache_mb) * 1024 * 1024)
+    return pages
+
+
+def _role(request: Request, public: bool, title: str) -> str:
+    """The caller's role; a map of economic data needs `analyst` (AuthError → 401/403 problem)."""
+    from api.auth import require
     from api.dependencies import get_principal
 
-    try:
-        require(get_principal(request), "analyst", f"地图“{title}”")
-    except AuthError as exc:
-        from api.dependencies import auth_error_response
-
-        return auth_error_response(exc)
-    return None
+    principal = get_principal(request)
+    if not public:
+        require(principal, "analyst", f"地图“{title}”")
+    return principal.role
 
 
 @router.get("/maps", summary="地图列表 / list of maps")
@@ -93,9 +96,7 @@ async def get_map(
         spec = get_spec(name)
     except MapInputError as exc:
         return problem(404, str(exc), instance=path)
-    denied = _authorize(request, spec.public, spec.title)
-    if denied is not None:
-        return denied
+    role = await run_in_threadpool(_role, request, spec.public, spec.title)
     settings = request.app.state.settings
     root = _root(request)
     opts = MapOptions(
@@ -106,9 +107,16 @@ async def get_map(
         api_root=root,
         large_threshold=settings.map_large_threshold,
         params={k: v for k, v in {"indicator": indicator}.items() if v},
+        role=role,
     )
+    store = request.app.state.store
     try:
-        page = await run_in_threadpool(render_map, name, request.app.state.store, opts)
+        await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
+        page = await run_in_threadpool(_pages(request).render, name, store, opts)
+    except MapTooLarge as exc:
+        return problem(413, str(exc), hint=f"在线地图：{root}/maps/{name}（矢量瓦片，不受此上限约束）", instance=path)
+    except MapForbidden as exc:
+        return problem(403, str(exc), instance=path)
     except MapUnavailable as exc:
         return problem(409, str(exc), instance=path)
     except MapAssetsMissing as exc:

@@ -11,11 +11,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, require
+from api.bodies import body_schema, json_body, requires
 from api.dependencies import get_principal
 
 router = APIRouter(tags=["扩区研究 / expansion study"])
@@ -42,28 +44,31 @@ def _bundled_name(name: str | None) -> str | None:
     return name
 
 
-@router.post("/study/land-balance", summary="工业用地供需平衡 / industrial land balance")
+class LandBalanceRequest(BaseModel):
+    """What-if inputs of the land balance (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str | None = Field(None, description="内置情景名，如 default_2025 / bundled scenario name")
+    scenario_toml: str | None = Field(None, max_length=64 * 1024, description="整个情景文件（TOML 文本）/ a whole scenario file")
+    overrides: dict[str, Any] | None = Field(None, description="合并进情景的 JSON / merged into the scenario")
+    with_candidates: bool = Field(False, description="同时做适宜性评价并计入候选地块（数秒）/ also run the suitability analysis")
+
+
+@router.post("/study/land-balance", summary="工业用地供需平衡 / industrial land balance", openapi_extra=body_schema(LandBalanceRequest))
 async def land_balance_endpoint(
     request: Request,
-    body: dict[str, Any] | None = Body(
-        None,
-        examples=[{"scenario": "default_2025", "overrides": {"assumptions": {"revenue_per_mu_growth": 0.08}}, "with_candidates": False}],
-    ),
-    principal: Principal = Depends(get_principal),
+    principal: Principal = Depends(requires("analyst", "扩区研究")),
+    body: LandBalanceRequest = Depends(json_body(LandBalanceRequest)),
 ) -> dict:
     """Body (all optional): `scenario` (bundled name), `scenario_toml` (a whole scenario file as
     text), `overrides` (JSON merged into the scenario), `with_candidates` (also run the
-    suitability analysis so the balance includes the expansion candidates; a few seconds)."""
-    require(principal, "analyst", "扩区研究")
+    suitability analysis so the balance includes the expansion candidates; a few seconds).
+    The role is checked before a byte of the body is read (api/bodies.py)."""
     from gis.errors import InputError
 
-    body = body or {}
-    unknown = set(body) - {"scenario", "scenario_toml", "overrides", "with_candidates"}
-    if unknown:
-        raise InputError(f"未知的请求字段：{'、'.join(sorted(unknown))}。", hint="可用字段：scenario、scenario_toml、overrides、with_candidates。")
-    scenario = _scenario(_bundled_name(body.get("scenario")), body.get("scenario_toml"), body.get("overrides"))
+    scenario = _scenario(_bundled_name(body.scenario), body.scenario_toml, body.overrides)
     store = request.app.state.store
-    with_candidates = bool(body.get("with_candidates", False))
+    with_candidates = body.with_candidates
 
     def work() -> dict:
         from api.commands.study import STUDY_LAYERS, study_from_store
