@@ -20,9 +20,14 @@ def register(app: typer.Typer) -> None:
         out_file: Path = typer.Option(..., "--out", "-o", help="输出的 HTML 文件 / output .html file"),
         basemap: str = typer.Option("none", "--basemap", help="底图 none（离线，默认）| osm | tianditu | amap（GCJ-02 纠偏）"),
         indicator: str | None = typer.Option(None, "--indicator", help="亩均效益地图的分级设色指标，如 tax_per_mu / indicator for the efficiency choropleth"),
+        include_restricted: bool = typer.Option(False, "--include-restricted", help="公开地图也保留企业经济字段（仅供内部使用）/ keep economic fields on a public map"),
         store: str | None = StoreOpt,
     ) -> None:
-        """导出自包含的单文件交互地图 / write one map as a self-contained HTML file."""
+        """导出自包含的单文件交互地图 / write one map as a self-contained HTML file.
+
+        Whoever runs the CLI holds the store itself, so the analysis maps are built for an
+        analyst; a public map is built for anyone (economic fields dropped, parcels/access.py)
+        unless --include-restricted says the file stays inside the bureau."""
         from api.settings import Settings
         from gis.errors import InputError, NotFoundError
         from maps.assets import MapAssetsMissing
@@ -38,7 +43,8 @@ def register(app: typer.Typer) -> None:
             err.print(f"[bold red]错误：[/]{exc}", highlight=False)
             raise typer.Exit(2)
         s = open_store_cli(store)
-        opts = MapOptions(basemap=basemap, tianditu_key=Settings().tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator}.items() if v})
+        role = "analyst" if include_restricted or not spec.public else "anonymous"
+        opts = MapOptions(basemap=basemap, tianditu_key=Settings().tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
         try:
             page = render_map(spec.name, s, opts)
         except MapAssetsMissing as exc:
