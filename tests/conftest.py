@@ -16,7 +16,8 @@ import pytest
 
 PG_BASE = os.environ.get("LANDGIS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/landgis_test")
 REPO = Path(__file__).resolve().parents[1]
-SEED_DIR = REPO.parent / "shared" / "seed"
+PLAN_TEXT = REPO / "tests" / "fixtures" / "plan" / "nanyang_hitech_14th_fyp_2021.txt"
+"""The zone's 14th Five-Year Plan, the oracle of the sample-layer tests (citation in SOURCE.md beside it)."""
 
 
 def pg_schema_url(schema: str) -> str:

@@ -20,7 +20,7 @@ from pyproj import Geod
 from typer.testing import CliRunner
 
 from api.cli import app
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+from conftest import PLAN_TEXT
 
 runner = CliRunner()
 GEOD = Geod(ellps="GRS80")
@@ -34,7 +34,7 @@ def run(*args, ok=True):
 
 
 def table2_rows() -> list[list[str]]:
-    text = next(SEED_DIR.glob("*.txt")).read_text(encoding="utf-8")
+    text = PLAN_TEXT.read_text(encoding="utf-8")
     block = text[text.index("表 2：南阳高新区地块报批计划") :]
     rows = [line.split("\t") for line in block.splitlines() if re.match(r"^\d\t", line)]
     return rows[:9]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from gis.crs import SERVICE_AREA, area_m2, to_measure
 from parcels.sample.plan import PLAN_CITATION, build_plan_layers
 from parcels.schema import LAYERS
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+from conftest import PLAN_TEXT
 TABLE_2_TITLE = "表 2：南阳高新区地块报批计划"
 EXPECTED_TYPES = {
     "reserve_parcels": {"MultiPolygon"},
@@ -37,11 +36,9 @@ MAX_DISTANCE_M = 500.0  # a parcel lies in the block its text names, not kilomet
 # --- fixtures -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def plan_text() -> str:
-    assert SEED_DIR.is_dir(), f"seed directory missing: {SEED_DIR} (CI must provide /work/shared/seed)"
-    texts = [p.read_text(encoding="utf-8") for p in sorted(SEED_DIR.glob("*.txt"))]
-    matching = [t for t in texts if TABLE_2_TITLE in t]
-    assert matching, f"no seed file in {SEED_DIR} contains {TABLE_2_TITLE!r}"
-    return matching[0]
+    text = PLAN_TEXT.read_text(encoding="utf-8")
+    assert TABLE_2_TITLE in text, f"{PLAN_TEXT} does not contain {TABLE_2_TITLE!r}"
+    return text
 
 
 @pytest.fixture(scope="module")
