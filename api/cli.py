@@ -183,13 +183,16 @@ def serve_cmd(
     store: str | None = StoreOpt,
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="服务进程数（作业记录在存储中，各进程共享）/ server processes (jobs are kept in the store, shared by all)"),
 ) -> None:
     """启动 API 与地图服务（首次运行自动生成样例库）/ serve the API and maps (builds the sample store if absent)."""
     import uvicorn
 
     from api.app import create_app
+    from api.jobs import sweep_orphans
     from api.settings import Settings
     from gis.store import store_url
+    from gis.store.jobs import JobStore
 
     target = store_url(store)
     s = open_store_cli(target)
@@ -200,7 +203,34 @@ def serve_cmd(
         except InputError as exc:
             fail(exc)
     settings = Settings(store=target)
-    uvicorn.run(create_app(settings, store=s), host=host, port=port, log_level="info")
+    # Once, before any worker: the job table exists, and jobs left running by a killed server
+    # are reported as interrupted instead of looking alive until their heartbeat goes stale.
+    table = JobStore.for_store(s, results_dir=settings.jobs_dir)
+    try:
+        table.ensure()
+        swept = sweep_orphans(table, settings.jobs_stale_s)
+    except InputError as exc:
+        fail(exc)
+    finally:
+        table.close()
+    if swept:
+        out.print(f"{swept} 个作业因服务重启而中断，已标记为失败 / {swept} interrupted job(s) marked failed")
+    if workers == 1:
+        uvicorn.run(create_app(settings, store=s), host=host, port=port, log_level="info")
+        return
+    # Several processes: each worker imports `worker_app` and opens the same store from the
+    # environment (LANDGIS_STORE and every other LANDGIS_* setting are inherited).
+    s.close()
+    os.environ["LANDGIS_STORE"] = target
+    uvicorn.run("api.cli:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
+
+
+def worker_app():
+    """The app factory of one `serve --workers N` process: settings and store from the environment."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    return create_app(Settings())
 
 
 def _register_optional_commands() -> None:

@@ -1,43 +1,74 @@
 """`POST /jobs` starts long work (the study package), `GET /jobs/{id}` reports progress,
-`GET /jobs/{id}/result` returns the file (SPEC §8.3)."""
+`GET /jobs/{id}/result` returns the file (SPEC §8.3).
+
+The caller's role is a dependency declared before the body (api/bodies.py), so an anonymous
+request gets its 401 without a byte of its body being read; the JSON body is then read with a
+64 KiB cap (a job request is a few hundred bytes). Every call into the job table blocks on the
+store, so it runs in the thread pool.
+"""
 
 from __future__ import annotations
 
-import json
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Principal, require
-from api.dependencies import get_principal
-from gis.errors import InputError
+from api.auth import Principal
+from api.bodies import json_body, requires
 
 router = APIRouter(tags=["作业 / jobs"])
-KINDS = ("study-package",)
+MAX_BODY = 64 * 1024
+_create = threading.Lock()
+
+
+class JobRequest(BaseModel):
+    """A job to start: `{"kind": "study-package", "scenario": "default_2025"}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["study-package"]
+    scenario: str | None = Field(None, description="内置情景名，如 default_2025 / bundled scenario name")
+    overrides: dict[str, Any] | None = Field(None, description="合并进情景的 JSON / merged into the scenario")
 
 
 def _manager(request: Request):
-    from api.jobs import JobManager
+    """The process's JobManager, made on first use (it creates the job table if absent)."""
+    state = request.app.state
+    if getattr(state, "jobs", None) is None:
+        with _create:
+            if getattr(state, "jobs", None) is None:
+                from api.jobs import JobManager
+                from gis.store.jobs import JobStore
 
-    if getattr(request.app.state, "jobs", None) is None:
-        request.app.state.jobs = JobManager()
-    return request.app.state.jobs
+                settings, store = state.settings, state.store
+                table = JobStore.for_store(store, results_dir=settings.jobs_dir)
+                state.jobs = JobManager(table, threads=settings.jobs_threads, keep=settings.jobs_keep, stale_s=settings.jobs_stale_s)
+    return state.jobs
+
+
+def _served_by(resp: Response) -> Response:
+    """Which server process answered: lets an operator (and the multi-worker test) see that
+    polls of one job reach every worker."""
+    import os
+
+    resp.headers["X-Landgis-Worker"] = str(os.getpid())
+    return resp
 
 
 @router.post("/jobs", status_code=202, summary="启动作业 / start a job")
-async def start(request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
-    require(principal, "analyst", "启动作业")
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
-        raise InputError(f"请求体不是有效的 JSON：{exc}")
-    if not isinstance(body, dict) or body.get("kind") not in KINDS:
-        raise InputError("请求体应为 {\"kind\": \"study-package\", \"scenario\": \"default_2025\"}。", hint=f"可用作业类型：{'、'.join(KINDS)}。")
+async def start(
+    request: Request,
+    principal: Principal = Depends(requires("analyst", "启动作业")),
+    body: JobRequest = Depends(json_body(JobRequest, max_bytes=MAX_BODY, optional=False)),
+) -> JSONResponse:
     from api.routers.study import _bundled_name, _scenario
 
-    scenario = _scenario(_bundled_name(body.get("scenario")), None, body.get("overrides"))
+    scenario = _scenario(_bundled_name(body.scenario), None, body.overrides)
     store = request.app.state.store
 
     def work(step):
@@ -49,20 +80,20 @@ async def start(request: Request, principal: Principal = Depends(get_principal))
         with tempfile.TemporaryDirectory(prefix="landgis-job-") as tmp:
             return zip_package(write_package(Path(tmp), result)), "application/zip", "study.zip"
 
-    job = _manager(request).submit("study-package", principal.name, total_steps=5, work=work)
-    return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/jobs/{job.id}"})
+    def submit() -> dict:
+        return _manager(request).submit("study-package", principal.name, total_steps=5, work=work)
+
+    job = await run_in_threadpool(submit)
+    return _served_by(JSONResponse(job, status_code=202, headers={"Location": f"/jobs/{job['id']}"}))
 
 
 @router.get("/jobs/{job_id}", summary="作业进度 / job status")
-def status(job_id: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
-    require(principal, "analyst", "查看作业")
-    return JSONResponse(_manager(request).get(job_id).to_dict())
+async def status(job_id: str, request: Request, principal: Principal = Depends(requires("analyst", "查看作业"))) -> JSONResponse:
+    job = await run_in_threadpool(lambda: _manager(request).get(job_id))
+    return _served_by(JSONResponse(job))
 
 
 @router.get("/jobs/{job_id}/result", summary="作业结果 / job result")
-def result(job_id: str, request: Request, principal: Principal = Depends(get_principal)) -> Response:
-    require(principal, "analyst", "下载作业结果")
-    job = _manager(request).get(job_id)
-    if job.status != "succeeded":
-        raise InputError(f"作业 {job_id} 尚未完成（状态：{job.status}）。", hint="请稍后再试，或查看 GET /jobs/{id} 的进度。")
-    return Response(job.result, media_type=job.media_type, headers={"Content-Disposition": f'attachment; filename="{job.filename}"'})
+async def result(job_id: str, request: Request, principal: Principal = Depends(requires("analyst", "下载作业结果"))) -> Response:
+    data, media_type, filename = await run_in_threadpool(lambda: _manager(request).result(job_id))
+    return _served_by(Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}))
