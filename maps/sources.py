@@ -64,7 +64,7 @@ def standard_land_results(store, params: dict) -> gpd.GeoDataFrame:
 def expansion_results(store, params: dict) -> dict:
     """Run the expansion study (parcels.study, SPEC §7) on the store as `landgis study` does."""
     try:
-        from api.commands.study import study_from_store
+        from services.study import study_from_store
         from parcels.study import load_scenario
     except ImportError as exc:
         raise MapUnavailable("扩区研究模块尚未安装，暂不能在线生成该地图。") from exc

@@ -69,3 +69,60 @@ def sample_api(kind: str, tmp_dir):
         store.close()
         if pg:
             pg.drop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real `landgis serve` subprocess on a free loopback port (the way officials run it).
+
+    Used where only a separate process shows the fault: a crash of the native CQL2 parser, a
+    frozen event loop, several workers. `alive()` says whether the process still runs and
+    answers /health."""
+
+    def __init__(self, store_url: str, *, env: dict | None = None, args: tuple[str, ...] = (), start_timeout: float = 60):
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--store", store_url, "--port", str(self.port), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+        )
+        deadline = time.monotonic() + start_timeout
+        while not self.alive():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"landgis serve did not start (exit code {self.proc.returncode})")
+            time.sleep(0.2)
+        self._httpx = httpx
+
+    def alive(self) -> bool:
+        import httpx
+
+        if self.proc.poll() is not None:
+            return False
+        try:
+            return httpx.get(self.base + "/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:  # noqa: BLE001 - a stuck server is killed, never left behind
+                self.proc.kill()
+                self.proc.wait(10)

@@ -1,65 +1,14 @@
 """`landgis study`: the expansion-planning study package (SPEC §7).
 
-`study_from_store` is the edge where the study meets files: it reads the store's layers and the
-rasters (generating the schematic sample rasters on first use), runs the pure
-`parcels.study.package.run_study`, and the caller writes the package. The HTTP router calls the
-same function, so the command and `GET /study/package` produce the same files.
+The study itself is `services.study.study_from_store`, which `GET /study/package`, the jobs and
+the expansion map also call, so the command and the API produce the same files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import typer
-
-STUDY_LAYERS = ("zone_boundary", "park_zones", "roads", "reserve_parcels", "industrial_parcels", "enterprises")
-
-
-def study_from_store(
-    store,
-    scenario,
-    *,
-    rasters_dir: str | Path | None = None,
-    dem_path: str | Path | None = None,
-    landcover_path: str | Path | None = None,
-    step: Callable[[str], None] = lambda _msg: None,
-):
-    """Read everything the study needs from `store` and the rasters, and run it."""
-    from gis.errors import InputError
-    from gis.raster import read_raster
-    from parcels.sample.rasters import SCHEMATIC_NOTE, ensure_sample_rasters
-    from parcels.study.package import inefficient_from_layers, run_study
-
-    step("读取图层 / reading layers")
-    layers = {}
-    for name in STUDY_LAYERS:
-        if not store.layer_exists(name):
-            raise InputError(f"存储中缺少图层 {name}，无法运行扩区研究。", hint="先运行 landgis init 载入样例数据，或用 landgis import 导入该图层。")
-        layers[name] = store.read_layer(name)
-    step("低效用地筛查 / screening inefficient land")
-    notes: list[str] = []
-    try:
-        inefficient = inefficient_from_layers(layers["industrial_parcels"], layers["enterprises"], scenario.assumptions.inefficient_policy)
-    except Exception as exc:  # noqa: BLE001 - the balance still stands without it, and says so
-        # The 低效用地 screen is one supply line of the balance: when it cannot run (module
-        # missing, enterprise data it refuses) the study goes on with none and prints why.
-        inefficient = None
-        detail = getattr(exc, "detail", None) or str(exc)
-        notes.append(f"低效用地筛查未能完成，低效用地按 0 计：{detail}")
-    step("准备栅格 / preparing rasters")
-    if dem_path is None or landcover_path is None:
-        generated = ensure_sample_rasters(rasters_dir)
-        dem_path = dem_path or generated["dem"]
-        landcover_path = landcover_path or generated["landcover"]
-        note = SCHEMATIC_NOTE
-    else:
-        note = f"用户提供：{Path(dem_path).name}、{Path(landcover_path).name}"
-    dem, dem_grid, _ = read_raster(dem_path)
-    lc, lc_grid, _ = read_raster(landcover_path)
-    step("适宜性分析与用地平衡 / suitability and land balance")
-    return run_study(scenario, layers, dem=(dem, dem_grid), landcover=(lc, lc_grid), inefficient=inefficient, raster_note=note, notes=notes)
-
 
 def register(app: typer.Typer) -> None:
     from api.cli import StoreOpt, fail, open_store_cli, out, progress
@@ -77,6 +26,7 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from parcels.study.package import write_package
         from parcels.study.scenario import load_scenario
+        from services.study import study_from_store
 
         if (dem is None) != (landcover is None):
             out.print("[red]错误：--dem 与 --landcover 须同时给出 / give both --dem and --landcover[/]")
