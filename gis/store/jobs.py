@@ -293,6 +293,7 @@ class JobStore:
                     cur.execute(self._sql(f"DELETE FROM {RESULTS} WHERE id IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM {JOBS} WHERE id IN ({marks})"), chunk)
         if self.results_dir is not None:
-            for job_id in old:
+            for job_id in old:  # a kill mid-write may have left the .part beside it
                 self.result_path(job_id).unlink(missing_ok=True)
+                (self.results_dir / f".{job_id}.part").unlink(missing_ok=True)
         return old
