@@ -21,7 +21,7 @@ import zipfile
 import httpx
 import psycopg
 import pytest
-from test_http_soak import free_port
+from api_support import free_port
 
 from api.jobs import INTERRUPTED
 
@@ -31,7 +31,9 @@ MIN_POLLS = 20
 # --- a live multi-worker server -----------------------------------------------------------------
 
 def start_server(store_url: str, workers: int = 2) -> tuple[subprocess.Popen, str]:
-    """`landgis serve --workers N` in its own process group (so a kill reaches every worker)."""
+    """`landgis serve --workers N` in its own process group, so a SIGKILL reaches every worker
+    at once (api_support.LiveServer signals only the parent: its orphaned workers would keep the
+    port and go on running the job)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--store", store_url, "--port", str(port), "--workers", str(workers)],

@@ -9,9 +9,7 @@ store, so it runs in the thread pool.
 
 from __future__ import annotations
 
-import tempfile
 import threading
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -66,19 +64,13 @@ async def start(
     principal: Principal = Depends(requires("analyst", "启动作业")),
     body: JobRequest = Depends(json_body(JobRequest, max_bytes=MAX_BODY, optional=False)),
 ) -> JSONResponse:
-    from api.routers.study import _bundled_name, _scenario
+    from services.study import bundled_scenario_name, scenario_from_request, study_package_zip
 
-    scenario = _scenario(_bundled_name(body.scenario), None, body.overrides)
+    scenario = scenario_from_request(bundled_scenario_name(body.scenario), None, body.overrides)
     store = request.app.state.store
 
     def work(step):
-        from api.commands.study import study_from_store
-        from parcels.study.package import write_package, zip_package
-
-        result = study_from_store(store, scenario, step=step)
-        step("写出成果包 / writing the package")
-        with tempfile.TemporaryDirectory(prefix="landgis-job-") as tmp:
-            return zip_package(write_package(Path(tmp), result)), "application/zip", "study.zip"
+        return study_package_zip(store, scenario, step=step), "application/zip", "study.zip"
 
     def submit() -> dict:
         return _manager(request).submit("study-package", principal.name, total_steps=5, work=work)
