@@ -6,17 +6,25 @@ Exit codes (SPEC §2): 0 ok, 1 invalid input (the message names the row/field an
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.commands.common import (  # noqa: F401  (re-exported: tests and scripts import them from api.cli)
+    StoreOpt,
+    check_out_suffix,
+    current_user,
+    err,
+    fail,
+    load_sample,
+    open_store_cli,
+    out,
+    progress,
+)
 from gis.errors import InputError, NotFoundError
 
 app = typer.Typer(
@@ -25,70 +33,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-StoreOpt = typer.Option(None, "--store", help="存储：GeoPackage 路径或 postgresql:// 地址 / store: GeoPackage path or postgresql:// URL (env LANDGIS_STORE)")
-
-
-def current_user() -> str:
-    return os.environ.get("LANDGIS_USER") or f"cli:{getpass.getuser()}"
-
-
-def progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err, transient=False)
-
-
-def fail(exc: Exception) -> None:
-    """Print an input error for an official and exit 1 (never a traceback)."""
-    text = exc.render() if isinstance(exc, InputError) else str(getattr(exc, "detail", exc))
-    err.print(f"[bold red]错误：[/]{text}", markup=True, highlight=False)
-    raise typer.Exit(1)
-
-
-def check_out_suffix(out_file: Path | None, suffixes: tuple[str, ...]) -> None:
-    """Refuse an --out whose suffix names no format the command writes (usage error, exit 2)."""
-    if out_file is not None and out_file.suffix.lower() not in suffixes:
-        err.print(f"错误：--out 的格式只能是 {' '.join(suffixes)}")
-        raise typer.Exit(2)
-
-
-def open_store_cli(store: str | None):
-    from gis.store import open_store
-
-    try:
-        return open_store(store)
-    except InputError as exc:
-        fail(exc)
-    except Exception as exc:  # connection refused, unreadable file
-        err.print(f"[bold red]错误：[/]无法打开存储 {store or ''}：{exc}", highlight=False)
-        raise typer.Exit(1)
-
-
-def load_sample(store, *, replace: bool = False) -> dict[str, int]:
-    """Load every sample layer that the store does not have yet (or all, with replace)."""
-    from parcels.layers import prepare_features
-    from parcels.sample import sample_layers
-    from parcels.schema import LAYERS
-
-    loaded: dict[str, int] = {}
-    with progress() as bar:
-        task = bar.add_task("生成样例数据 / building sample data", total=None)
-        layers = sample_layers()
-        bar.update(task, total=len(layers), completed=0, description="载入样例数据 / loading sample data")
-        for name, gdf in layers.items():
-            if store.layer_exists(name) and not replace:
-                bar.advance(task)
-                continue
-            ready, _ = prepare_features(name, gdf)
-            store.import_features(
-                name, ready, mode="replace", user="landgis-init", geometry_type=LAYERS[name].geometry_type, title=LAYERS[name].title_zh, reason="载入内置样例数据"
-            )
-            loaded[name] = len(ready)
-            bar.advance(task)
-    return loaded
-
-
 @app.command("init")
 def init_cmd(
     store: str | None = StoreOpt,
@@ -233,21 +177,16 @@ def worker_app():
     return create_app(Settings())
 
 
-def _register_optional_commands() -> None:
-    """Commands of the analysis modules, each in its own file under api/commands/."""
-    import importlib
-    import pkgutil
+def _register_commands() -> None:
+    """Each command group lives in its own file under api/commands/; registered here by name,
+    so `grep "landgis score"` leads from this list to the code."""
+    from api.commands import keys, maps, resolve, score, standard_land, study, workflow
 
-    import api.commands as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        module = importlib.import_module(f"api.commands.{mod.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+    for module in (workflow, resolve, score, standard_land, study, maps, keys):
+        module.register(app)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:

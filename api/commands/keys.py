@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, current_user, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, current_user, fail, open_store_cli, out
 
     keys = typer.Typer(help="管理 API 密钥与角色 / manage API keys and roles (analyst, admin)", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, err, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, err, fail, open_store_cli, out
 
     @app.command("map")
     def map_cmd(

@@ -8,7 +8,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, current_user, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, current_user, fail, open_store_cli, out
 
     @app.command("resolve")
     def resolve_cmd(

@@ -10,7 +10,7 @@ SUFFIXES = (".csv", ".xlsx", ".gpkg", ".json")
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, check_out_suffix, current_user, err, fail, open_store_cli, out, progress
+    from api.commands.common import StoreOpt, check_out_suffix, current_user, err, fail, open_store_cli, out, progress
 
     @app.command("score")
     def score_cmd(

@@ -22,7 +22,7 @@ def _write(result, out_file: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, check_out_suffix, current_user, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, check_out_suffix, current_user, fail, open_store_cli, out
 
     RulesOpt = typer.Option(None, "--rules", help="规则集（逗号分隔的内置名称或 TOML 文件）/ rule sets, comma-separated names or TOML files")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 def register(app: typer.Typer) -> None:
-    from api.cli import StoreOpt, fail, open_store_cli, out, progress
+    from api.commands.common import StoreOpt, fail, open_store_cli, out, progress
 
     @app.command("study")
     def study_cmd(
