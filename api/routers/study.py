@@ -16,14 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
 from api.bodies import body_schema, json_body, requires
-from services.study import bundled_scenario_name, land_balance_from_store, scenario_from_request, study_package_zip
+from services.study import land_balance_from_store, scenario_from_request, study_package_zip
 
 router = APIRouter(tags=["扩区研究 / expansion study"])
-
-# Names the jobs router used before the service layer existed; kept until it imports services.study.
-_scenario = scenario_from_request
-_bundled_name = bundled_scenario_name
-
 
 class LandBalanceRequest(BaseModel):
     """What-if inputs of the land balance (all optional)."""
