@@ -42,6 +42,18 @@ class MapInputError(ValueError):
     """A map request that cannot be honoured (unknown map/basemap, missing key): Chinese message."""
 
 
+class MapUnavailable(MapInputError):
+    """The store lacks the data a map needs (or an analysis is not installed): says what to do."""
+
+
+class MapForbidden(MapInputError):
+    """A map of economic data asked for by a role below `analyst` (the HTTP edge checks first)."""
+
+
+class MapTooLarge(MapInputError):
+    """A self-contained map would embed more features than allowed: use the served (tiled) map."""
+
+
 @dataclass(frozen=True)
 class Basemap:
     key: str

@@ -400,7 +400,7 @@ def test_cli_map_writes_self_contained_file(sample_store, tmp_path):
     assert r.exit_code == 1
 
 
-# --- large layers: the served page reads a summary, not the layer (maps/summary.py) ----------
+# --- large layers: the served page reads a summary, not the layer (services/maps.py) --------
 
 
 def _same_page(a: str, b: str) -> bool:
@@ -413,7 +413,7 @@ def _same_page(a: str, b: str) -> bool:
 def test_served_tiled_map_reads_no_geometry_and_matches_the_full_build(sample_store, monkeypatch):
     from maps.base import render_html
     from maps.parcels import build_parcels_map
-    from maps.registry import MapOptions, _kwargs, render_map
+    from services.maps import MapOptions, _kwargs, render_map
 
     opts = MapOptions(mode="served", large_threshold=3)
     full = render_html(*build_parcels_map(sample_store.read_layer("reserve_parcels"), sample_store.read_layer("park_zones"), sample_store.read_layer("zone_boundary"), **_kwargs(opts)))
@@ -435,7 +435,7 @@ def test_served_tiled_map_reads_no_geometry_and_matches_the_full_build(sample_st
 
 
 def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
-    from maps import summary
+    from services import maps as summary  # summarize_layer and its cache live in the maps service
 
     summary.clear_cache()
     calls = []

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from maps.assets import MapAssetsMissing
         from maps.base import MapInputError
-        from maps.registry import MapOptions, get_spec, render_map
+        from services.maps import MapOptions, get_spec, render_map
 
         if out_file.suffix.lower() not in (".html", ".htm"):
             err.print(f"错误：输出文件 {out_file} 的后缀应为 .html / the output must be an .html file")

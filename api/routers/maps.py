@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.base import BASEMAPS, MapInputError
-from maps.registry import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, RenderedMaps, check_page_size, get_spec
+from services.maps import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, RenderedMaps, check_page_size, get_spec
 
 router = APIRouter(tags=["maps"])
 
