@@ -17,55 +17,53 @@ from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import EFFICIENCY_CLASSES, UNCLASSED, quantile_breaks, ramp
 from maps.parcels import add_context_layers, context_legend_sections
-from maps.popups import PopupField, PopupConfig, popup_for_layer
+from maps.popups import PopupConfig, PopupField, term_field
+from parcels import vocabulary
 
 TITLE = "南阳高新区亩均效益评价"
 
-INDICATORS: dict[str, tuple[str, str]] = {
-    # key → (指标, unit); keys of the bundled policies (parcels/policies/*.toml) and SPEC §5.1.
-    "tax_per_mu": ("亩均税收", "万元/亩"),
-    "revenue_per_mu": ("亩均营业收入", "万元/亩"),
-    "value_added_per_mu": ("亩均增加值", "万元/亩"),
-    "profit_per_mu": ("亩均利润", "万元/亩"),
-    "output_per_mu": ("亩均产值", "万元/亩"),
-    "revenue_per_energy": ("单位能耗营业收入", "万元/吨标准煤"),
-    "va_per_energy": ("单位能耗增加值", "万元/吨标准煤"),
-    "energy_per_va": ("单位增加值能耗", "吨标准煤/万元"),
-    "emission_per_va": ("单位排放增加值", "万元/吨"),
-    "rd_intensity": ("研发经费投入强度", "%"),
-    "labor_productivity": ("全员劳动生产率", "万元/人"),
-}
-
-RESULT_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
-    ("enterprise_id", "统一社会信用代码/企业编号", "", None),
-    ("name", "企业名称", "", None),
-    ("class", "评价类别", "", None),
-    ("initial_class", "初评类别", "", None),
-    ("total_score", "综合得分", "", 2),
-    ("rank", "排名", "", 0),
-    ("above_scale", "是否规上", "", None),
-    ("land_area_mu", "用地面积", "亩", 2),
-    ("park", "所在园区", "", None),
-    ("parcel_id", "地块编号", "", None),
+INDICATOR_KEYS: tuple[str, ...] = (
+    # The indicators this map can draw, in the order it offers them; keys of the bundled policies
+    # (parcels/policies/*.toml) and SPEC §5.1. Names, units and decimals: parcels/vocabulary.py.
+    "tax_per_mu", "revenue_per_mu", "va_per_mu", "profit_per_mu", "output_per_mu", "revenue_per_energy",
+    "va_per_energy", "energy_per_va", "va_per_emission", "rd_intensity", "labor_productivity", "tax_per_electricity",
 )
+
+RESULT_KEYS: tuple[str, ...] = (
+    "enterprise_id", "name", "class", "initial_class", "total_score", "rank", "above_scale", "land_area_mu", "park",
+    "parcel_id",
+)
+"""Result fields a popup shows before the indicators, labelled as the map's vocabulary says (类别)."""
+
+
+def _canonical(column: object) -> object:
+    """The vocabulary key of a result column (older spellings such as value_added_per_mu included)."""
+    return vocabulary.ALIASES.get(column, column) if isinstance(column, str) else column
 
 
 def indicator_label(key: str) -> tuple[str, str]:
-    return INDICATORS.get(key, (key, ""))
+    """(指标, unit) of an indicator column; an unknown column is shown under its own name."""
+    if isinstance(key, str) and vocabulary.known(key):
+        t = vocabulary.term(key)
+        return t.label_zh, t.unit
+    return key, ""
 
 
 def indicator_columns(results: pd.DataFrame) -> list[str]:
     """Indicator value columns present: known keys first, then any `score_<key>` partner."""
-    known = [k for k in INDICATORS if k in results.columns]
+    order = {k: i for i, k in enumerate(INDICATOR_KEYS)}
+    known = sorted((c for c in results.columns if _canonical(c) in order), key=lambda c: order[_canonical(c)])
     extra = [c[len("score_"):] for c in results.columns if c.startswith("score_") and c[len("score_"):] in results.columns and c[len("score_"):] not in known]
     return known + extra
 
 
 def efficiency_popup(results: pd.DataFrame) -> PopupConfig:
-    fields = [PopupField(n, lab, unit, d) for n, lab, unit, d in RESULT_FIELDS if n in results.columns]
+    fields = [term_field(k, context=vocabulary.MAP) for k in RESULT_KEYS if k in results.columns]
     for key in indicator_columns(results):
-        name, unit = indicator_label(key)
-        fields.append(PopupField(key, name, unit, 2))
+        if vocabulary.known(key):
+            fields.append(term_field(_canonical(key), column=key))
+        else:
+            fields.append(PopupField(key, key, "", 2))
     if "flags" in results.columns:
         fields.append(PopupField("flags", "说明", "", None))
     return PopupConfig(tuple(fields), title="亩均效益评价", title_field="name")

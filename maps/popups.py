@@ -1,7 +1,8 @@
 """Popups and tooltips: which fields a feature shows, under which Chinese names.
 
-Why here: the labels come from parcels/schema.py (one table of truth), so a popup, an XLSX
-header and the API's queryables call a field the same thing. The browser builds the popup
+Why here: the labels come from parcels/schema.py for a stored layer and from
+parcels/vocabulary.py for analysis results (`term_field`), so a popup, an XLSX header and the
+API's queryables call a field the same thing. The browser builds the popup
 table from this small config (maps/assets/landgis-maps.js), so a layer's HTML carries each
 value once, not a rendered table per feature.
 """
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from parcels import vocabulary
 from parcels.schema import LAYERS, Layer
 
 # Fields that say nothing to an official in a popup (machine-readable JSON, provenance codes).
@@ -52,6 +54,15 @@ class PopupConfig:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+
+def term_field(key: str, *, column: str | None = None, context: str | None = None) -> PopupField:
+    """A popup row for a vocabulary term: its label (in `context`), unit and display precision.
+
+    `column` is the frame's column when it is not the term's key (the 标准地 map shows a
+    parcel's `id` as 地块编号)."""
+    t = vocabulary.term(key)
+    return PopupField(column or key, t.label_in(context), t.unit, t.precision)
 
 
 def _digits(dtype: str) -> int | None:

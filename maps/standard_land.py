@@ -16,32 +16,38 @@ from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import UNCLASSED, VERDICTS
 from maps.parcels import add_context_layers, context_legend_sections
-from maps.popups import PopupConfig, PopupField
+from maps.popups import PopupConfig, PopupField, term_field
+from parcels import vocabulary
 
 TITLE = "南阳高新区标准地控制指标核查"
 
-FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
-    ("id", "地块编号", "", None),
-    ("parcel_id", "地块编号", "", None),
-    ("name", "项目/地块名称", "", None),
-    ("enterprise_id", "企业编号", "", None),
-    ("verdict_zh", "核查结论", "", None),
-    ("phase", "阶段", "", None),
-    ("failed", "未达标指标", "", None),
-    ("failed_indicators", "未达标指标", "", None),
-    ("missing", "缺少资料的指标", "", None),
-    ("land_area_mu", "用地面积", "亩", 2),
-    ("area_mu", "面积", "亩", 2),
-    ("investment_intensity", "投资强度", "万元/亩", 2),
-    ("floor_area_ratio", "容积率", "", 2),
-    ("building_coverage", "建筑系数", "%", 1),
-    ("office_living_share", "行政办公及生活服务设施用地所占比重", "%", 1),
-    ("green_ratio", "绿地率", "%", 1),
-    ("tax_per_mu", "亩均税收", "万元/亩", 2),
-    ("revenue_per_mu", "亩均产值/营业收入", "万元/亩", 2),
-    ("energy_per_va", "单位增加值能耗", "吨标准煤/万元", 3),
-    ("geometry_source", "几何来源", "", None),
-)
+CHECK_FIELDS: dict[str, str] = {
+    # What a 标准地 check says about a parcel; the fields around them are vocabulary terms.
+    "verdict_zh": "核查结论",
+    "phase": "阶段",
+    "failed": "未达标指标",
+    "failed_indicators": "未达标指标",
+    "missing": "缺少资料的指标",
+}
+
+INDICATOR_KEYS = ("investment_intensity", "floor_area_ratio", "building_coverage", "office_living_share", "green_ratio",
+                  "tax_per_mu", "revenue_per_mu", "energy_per_va")
+"""The 标准地 indicators (parcels/standard_land/indicators.py), named as a 标准地 sheet names them."""
+
+
+def popup_fields() -> list[PopupField]:
+    """Candidate popup rows in display order; the first of two columns with one label wins."""
+    fields = [
+        term_field("parcel_id", column="id"),  # a parcel layer's own id is its 地块编号
+        term_field("parcel_id"),
+        PopupField("name", "项目/地块名称", "", None),
+        term_field("enterprise_id"),
+    ]
+    fields += [PopupField(n, lab, "", None) for n, lab in CHECK_FIELDS.items()]
+    fields += [term_field("land_area_mu"), term_field("area_mu")]
+    fields += [term_field(k, context=vocabulary.STANDARD_LAND) for k in INDICATOR_KEYS]
+    fields.append(PopupField("geometry_source", "几何来源", "", None))
+    return fields
 
 
 def prepare_verdicts(verdicts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -79,10 +85,10 @@ def build_standard_land_map(
     add_context_layers(m, ctx, parks, boundary)
     seen: set[str] = set()
     fields = []
-    for n, lab, unit, d in FIELDS:
-        if n in frame.columns and lab not in seen:
-            seen.add(lab)
-            fields.append(PopupField(n, lab, unit, d))
+    for f in popup_fields():
+        if f.name in frame.columns and f.label not in seen:
+            seen.add(f.label)
+            fields.append(f)
     popup = PopupConfig(tuple(fields), title="标准地核查", title_field="name" if "name" in frame.columns else None)
     style = {"base": {"color": "#424242", "weight": 2, "fillOpacity": 0.75}, "fillBy": "verdict", "fills": {k: c for k, (c, _) in VERDICTS.items()}, "missingColor": UNCLASSED[0]}
     tooltip = "name" if "name" in frame.columns else "verdict_zh"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parcels import vocabulary
 from parcels.efficiency.errors import EnterpriseTableError
 
 NORMALIZED_ATTR = "landgis_efficiency_normalized"
@@ -25,46 +27,72 @@ NORMALIZED_ATTR = "landgis_efficiency_normalized"
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    """A column of the enterprise table. Its header is the vocabulary's (parcels/vocabulary.py),
+    so the table officials fill in and the reports they read name a column alike; `aliases` are
+    the other spellings accepted on input (they may repeat the header: an old label stays
+    readable if the vocabulary's changes)."""
+
     key: str
     dtype: str  # "str" | "float" | "int" | "bool"
-    label_zh: str
     aliases: tuple[str, ...] = ()
     nonnegative: bool = False
     required: bool = False
+    own_label: str = ""
+    """Header of an input-only column the vocabulary does not name (经度, 纬度, 加减分标记)."""
+
+    @property
+    def label_zh(self) -> str:
+        return self.own_label or vocabulary.label_with_unit(self.key)
 
 
 COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("enterprise_id", "str", "统一社会信用代码/企业编号",
+    ColumnSpec("enterprise_id", "str",
                ("统一社会信用代码", "企业编号", "社会信用代码", "信用代码", "企业代码", "企业id"), required=True),
-    ColumnSpec("name", "str", "企业名称", ("企业名称", "企业名", "名称", "单位名称")),
-    ColumnSpec("parcel_id", "str", "地块编号", ("地块编号", "宗地编号", "宗地号", "地块号", "地块")),
-    ColumnSpec("lon", "float", "经度", ("经度", "东经", "lng", "longitude")),
-    ColumnSpec("lat", "float", "纬度", ("纬度", "北纬", "latitude")),
-    ColumnSpec("land_area_mu", "float", "用地面积(亩)",
+    ColumnSpec("name", "str", ("企业名称", "企业名", "名称", "单位名称")),
+    ColumnSpec("parcel_id", "str", ("地块编号", "宗地编号", "宗地号", "地块号", "地块")),
+    ColumnSpec("lon", "float", ("经度", "东经", "lng", "longitude"), own_label="经度"),
+    ColumnSpec("lat", "float", ("纬度", "北纬", "latitude"), own_label="纬度"),
+    ColumnSpec("land_area_mu", "float",
                ("用地面积(亩)", "实际用地面积(亩)", "占地面积(亩)", "用地面积", "实际用地面积", "占地面积"), nonnegative=True),
-    ColumnSpec("above_scale", "bool", "是否规上", ("是否规上", "规上", "是否规上企业", "规上企业")),
-    ColumnSpec("industry_code", "str", "行业代码", ("行业代码", "国民经济行业代码", "行业大类代码")),
-    ColumnSpec("tax", "float", "实缴税收(万元)", ("实缴税收(万元)", "实缴税金(万元)", "评价税收(万元)", "实缴税收", "实缴税金", "税收"), nonnegative=True),
-    ColumnSpec("revenue", "float", "营业收入(万元)", ("营业收入(万元)", "主营业务收入(万元)", "营业收入", "主营业务收入"), nonnegative=True),
-    ColumnSpec("value_added", "float", "工业增加值(万元)", ("工业增加值(万元)", "工业增加值", "增加值")),
-    ColumnSpec("energy_tce", "float", "综合能耗(吨标准煤)", ("综合能耗(吨标准煤)", "总用能量(吨标准煤)", "综合能耗", "总用能量", "能耗"), nonnegative=True),
-    ColumnSpec("emission_eq", "float", "主要污染物排放当量(吨)", ("主要污染物排放当量(吨)", "排放量(吨)", "主要污染物排放当量", "排放当量", "排放量"), nonnegative=True),
-    ColumnSpec("rd_expense", "float", "研发经费支出(万元)", ("研发经费支出(万元)", "r&d经费(万元)", "研发经费支出", "研发经费", "r&d经费"), nonnegative=True),
-    ColumnSpec("output_value", "float", "工业总产值(万元)", ("工业总产值(万元)", "工业总产值", "总产值"), nonnegative=True),
-    ColumnSpec("high_tech", "bool", "是否高新技术企业", ("是否高新技术企业", "高新技术企业", "是否高企")),
-    ColumnSpec("profit", "float", "利润总额(万元)", ("利润总额(万元)", "利润总额", "利润")),
-    ColumnSpec("electricity", "float", "用电量(万千瓦时)", ("用电量(万千瓦时)", "用电量"), nonnegative=True),
-    ColumnSpec("rented_floor_m2", "float", "租用厂房面积(平方米)", ("租用厂房面积(平方米)", "租用厂房面积(m2)", "租用厂房面积"), nonnegative=True),
-    ColumnSpec("employees", "int", "年平均职工人数", ("年平均职工人数", "职工人数", "从业人员", "年平均从业人员"), nonnegative=True),
-    ColumnSpec("year", "int", "年度", ("年度", "年份", "评价年度")),
-    ColumnSpec("flags", "str", "加减分标记", ("加减分标记", "加减分项", "标记")),
-    ColumnSpec("park", "str", "所在园区", ("所在园区", "园区")),
-    ColumnSpec("district", "str", "辖区", ("辖区", "所属辖区")),
-    ColumnSpec("industry", "str", "产业", ("产业", "所属产业")),
+    ColumnSpec("above_scale", "bool", ("是否规上", "规上", "是否规上企业", "规上企业")),
+    ColumnSpec("industry_code", "str", ("行业代码", "国民经济行业代码", "行业大类代码")),
+    ColumnSpec("tax", "float", ("实缴税收(万元)", "实缴税金(万元)", "评价税收(万元)", "实缴税收", "实缴税金", "税收"), nonnegative=True),
+    ColumnSpec("revenue", "float", ("营业收入(万元)", "主营业务收入(万元)", "营业收入", "主营业务收入"), nonnegative=True),
+    ColumnSpec("value_added", "float", ("工业增加值(万元)", "工业增加值", "增加值")),
+    ColumnSpec("energy_tce", "float", ("综合能耗(吨标准煤)", "总用能量(吨标准煤)", "综合能耗", "总用能量", "能耗"), nonnegative=True),
+    ColumnSpec("emission_eq", "float", ("主要污染物排放当量(吨)", "排放量(吨)", "主要污染物排放当量", "排放当量", "排放量"), nonnegative=True),
+    ColumnSpec("rd_expense", "float", ("研发经费支出(万元)", "r&d经费(万元)", "研发经费支出", "研发经费", "r&d经费"), nonnegative=True),
+    ColumnSpec("output_value", "float", ("工业总产值(万元)", "工业总产值", "总产值"), nonnegative=True),
+    ColumnSpec("high_tech", "bool", ("是否高新技术企业", "高新技术企业", "是否高企")),
+    ColumnSpec("profit", "float", ("利润总额(万元)", "利润总额", "利润")),
+    ColumnSpec("electricity", "float", ("用电量(万千瓦时)", "用电量"), nonnegative=True),
+    ColumnSpec("rented_floor_m2", "float", ("租用厂房面积(平方米)", "租用厂房面积(m2)", "租用厂房面积"), nonnegative=True),
+    ColumnSpec("employees", "int", ("年平均职工人数", "职工人数", "从业人员", "年平均从业人员"), nonnegative=True),
+    ColumnSpec("year", "int", ("年度", "年份", "评价年度")),
+    ColumnSpec("flags", "str", ("加减分标记", "加减分项", "标记"), own_label="加减分标记"),
+    ColumnSpec("park", "str", ("所在园区", "园区")),
+    ColumnSpec("district", "str", ("辖区", "所属辖区")),
+    ColumnSpec("industry", "str", ("产业", "所属产业")),
 )
 
 SPECS: dict[str, ColumnSpec] = {c.key: c for c in COLUMNS}
-LABELS_ZH: dict[str, str] = {c.key: c.label_zh for c in COLUMNS}
+
+
+class _Headers(Mapping[str, str]):
+    """key → header, asking each spec (hence the vocabulary) on every lookup: no copy to drift."""
+
+    def __getitem__(self, key: str) -> str:
+        return SPECS[key].label_zh
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SPECS)
+
+    def __len__(self) -> int:
+        return len(SPECS)
+
+
+LABELS_ZH: Mapping[str, str] = _Headers()
+
 NUMERIC_KEYS = [c.key for c in COLUMNS if c.dtype in ("float", "int")]
 
 TRUE_WORDS = {"是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "对", "规上", "有"}
@@ -255,7 +283,7 @@ def normalize_enterprise_table(df: pd.DataFrame) -> pd.DataFrame:
         raise EnterpriseTableError(
             "企业表缺少企业编号列。",
             [{"row": None, "field": "enterprise_id", "header": None,
-              "message": "缺少“统一社会信用代码/企业编号”（enterprise_id）列"}],
+              "message": f"缺少“{SPECS['enterprise_id'].label_zh}”（enterprise_id）列"}],
             hint="请增加一列“统一社会信用代码”或“企业编号”（英文 enterprise_id），每家企业一行、编号不重复。",
         )
     n = len(df)
@@ -287,7 +315,7 @@ def normalize_enterprise_table(df: pd.DataFrame) -> pd.DataFrame:
         later = pos != first
         for r, f, v in zip(pos[later].tolist(), first[later].tolist(), ids.to_numpy(dtype=object)[pos[later]].tolist()):
             errors.append({"row": r + 1, "field": "enterprise_id", "header": "enterprise_id",
-                           "message": f"统一社会信用代码/企业编号：“{v}”与第{f + 1}行重复，每家企业只能有一行"})
+                           "message": f"{SPECS['enterprise_id'].label_zh}：“{v}”与第{f + 1}行重复，每家企业只能有一行"})
     if errors:
         errors.sort(key=lambda e: (e["row"] or 0, e["field"] or ""))
         raise EnterpriseTableError(

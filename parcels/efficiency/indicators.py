@@ -10,21 +10,32 @@ benchmarks, hence identical totals, ranks and classes (SPEC §5.2 determinism).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from parcels import vocabulary
 
 LAND = "land_area_mu"
 
 
 @dataclass(frozen=True)
 class IndicatorDef:
+    """How an indicator is computed; what it is called comes from parcels/vocabulary.py."""
+
     key: str
-    label_zh: str
-    unit: str
     numerator: str
     denominator: str
     multiplier: float = 1.0
+
+    @property
+    def label_zh(self) -> str:
+        return vocabulary.label(self.key)
+
+    @property
+    def unit(self) -> str:
+        return vocabulary.unit(self.key)
 
     @property
     def per_mu(self) -> bool:
@@ -33,37 +44,30 @@ class IndicatorDef:
 
     @property
     def header_zh(self) -> str:
-        return f"{self.label_zh}({self.unit})" if self.unit else self.label_zh
+        return vocabulary.label_with_unit(self.key)
 
 
 INDICATORS: dict[str, IndicatorDef] = {
     d.key: d
     for d in (
-        IndicatorDef("tax_per_mu", "亩均税收", "万元/亩", "tax", LAND),
-        IndicatorDef("va_per_mu", "亩均增加值", "万元/亩", "value_added", LAND),
-        IndicatorDef("revenue_per_mu", "亩均营业收入", "万元/亩", "revenue", LAND),
-        IndicatorDef("va_per_energy", "单位能耗增加值", "万元/吨标准煤", "value_added", "energy_tce"),
-        IndicatorDef("va_per_emission", "单位排放增加值", "万元/吨", "value_added", "emission_eq"),
-        IndicatorDef("labor_productivity", "全员劳动生产率", "万元/人", "value_added", "employees"),
-        IndicatorDef("rd_intensity", "研发经费投入强度", "%", "rd_expense", "revenue", 100.0),
-        IndicatorDef("profit_per_mu", "亩均利润", "万元/亩", "profit", LAND),
-        IndicatorDef("revenue_per_energy", "单位能耗营业收入", "万元/吨标准煤", "revenue", "energy_tce"),
-        IndicatorDef("tax_per_electricity", "单位用电税收", "万元/万千瓦时", "tax", "electricity"),
+        IndicatorDef("tax_per_mu", "tax", LAND),
+        IndicatorDef("va_per_mu", "value_added", LAND),
+        IndicatorDef("revenue_per_mu", "revenue", LAND),
+        IndicatorDef("va_per_energy", "value_added", "energy_tce"),
+        IndicatorDef("va_per_emission", "value_added", "emission_eq"),
+        IndicatorDef("labor_productivity", "value_added", "employees"),
+        IndicatorDef("rd_intensity", "rd_expense", "revenue", 100.0),
+        IndicatorDef("profit_per_mu", "profit", LAND),
+        IndicatorDef("revenue_per_energy", "revenue", "energy_tce"),
+        IndicatorDef("tax_per_electricity", "tax", "electricity"),
     )
 }
 
-COLUMN_LABELS_ZH = {
-    "tax": "实缴税收",
-    "revenue": "营业收入",
-    "value_added": "工业增加值",
-    "energy_tce": "综合能耗",
-    "emission_eq": "主要污染物排放当量",
-    "employees": "年平均职工人数",
-    "rd_expense": "研发经费支出",
-    "profit": "利润总额",
-    "electricity": "用电量",
-    LAND: "用地面积",
-}
+
+COLUMN_LABELS_ZH: Mapping[str, str] = vocabulary.Labels(
+    ("tax", "revenue", "value_added", "energy_tce", "emission_eq", "employees", "rd_expense", "profit", "electricity", LAND)
+)
+"""Bare names of the columns the indicators divide (实缴税收, 用地面积, …), for messages."""
 
 
 def dsum(x: np.ndarray) -> float:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from parcels.efficiency.columns import LABELS_ZH
-from parcels.efficiency.indicators import INDICATORS
+from parcels import vocabulary
+from parcels.efficiency.indicators import INDICATORS  # noqa: F401  (re-exported: api/routers/analysis.py)
 from parcels.efficiency.policy import GROUP_LABELS_ZH, GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -189,26 +189,31 @@ def summary(res: ScoringResult, by: str = "park") -> pd.DataFrame:
 
 # --- XLSX --------------------------------------------------------------------------------------
 
-SUMMARY_LABELS_ZH = {
-    "park": "园区", "district": "辖区", "group": "企业类别", "enterprises": "企业数", "scored": "参评企业数",
-    "land_area_mu": "企业用地面积(亩)", "parcel_land_mu": "工业用地面积(亩)",
-    "tax": "实缴税收(万元)", "revenue": "营业收入(万元)", "value_added": "工业增加值(万元)",
-    "output_value": "工业总产值(万元)", "profit": "利润总额(万元)", "energy_tce": "综合能耗(吨标准煤)",
-    "rd_expense": "研发经费支出(万元)", "employees": "年平均职工人数",
-    "tax_per_mu": "亩均税收(万元/亩)", "va_per_mu": "亩均增加值(万元/亩)", "revenue_per_mu": "亩均营业收入(万元/亩)",
-    "va_per_energy": "单位能耗增加值(万元/吨标准煤)",
-}
+SUMMARY_RATIOS = ("tax_per_mu", "va_per_mu", "revenue_per_mu", "va_per_energy")
+"""The aggregate 亩均 figures `summary` computes (Σ numerator / Σ land or energy of a park)."""
+
+
+def summary_labels_zh() -> dict[str, str]:
+    """Headers of a per-park/per-district summary. Totals and ratios are the vocabulary's terms;
+    the land columns say whose land is summed (the enterprises' 用地面积, or the parcels')."""
+    land = vocabulary.label_with_unit("land_area_mu")
+    labels = {
+        "park": "园区", "district": vocabulary.label("district"), "group": "企业类别", "enterprises": "企业数",
+        "scored": "参评企业数", "land_area_mu": f"企业{land}", "parcel_land_mu": f"工业{land}",
+    }
+    for key in AGG_COLUMNS + SUMMARY_RATIOS:
+        labels[key] = vocabulary.label_with_unit(key)
+    return labels
 
 
 def result_labels_zh(keys: list[str]) -> dict[str, str]:
-    labels = {
-        "enterprise_id": LABELS_ZH["enterprise_id"], "name": "企业名称", "above_scale": "是否规上",
-        "land_area_mu": "用地面积(亩)", "total_score": "综合得分", "rank": "排名", "initial_class": "初评等级",
-        "class": "调档后等级", "flags": "说明",
-    }
+    """Headers of the 评价结果 sheet: every field and indicator as the vocabulary names it."""
+    labels = {k: vocabulary.label_with_unit(k) for k in ("enterprise_id", "name", "above_scale", "land_area_mu",
+                                                         "total_score", "rank", "initial_class", "class")}
+    labels["flags"] = "说明"
     for k in keys:
-        labels[k] = INDICATORS[k].header_zh
-        labels[f"score_{k}"] = f"{INDICATORS[k].label_zh}得分"
+        labels[k] = vocabulary.label_with_unit(k)
+        labels[f"score_{k}"] = f"{vocabulary.label(k)}得分"
     return labels
 
 
@@ -217,7 +222,7 @@ def _yes_no(s: pd.Series) -> pd.Series:
 
 
 def _summary_zh(df: pd.DataFrame) -> pd.DataFrame:
-    ren = dict(SUMMARY_LABELS_ZH)
+    ren = summary_labels_zh()
     for c in df.columns:
         if c.startswith("class_"):
             ren[c] = f"{c[6:]}类企业数"
@@ -235,6 +240,7 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
     d = res.details
     rows = []
     names = _class_names(res)
+    v = vocabulary.label_with_unit
     for g in GROUPS:
         m = (d["group"] == g).to_numpy()
         if not m.any():
@@ -246,15 +252,15 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
                "参评企业数": int((sub["status"] == "scored").sum()),
                "不可评价": int((sub["status"] == "unscorable").sum()),
                "不参与评价": int((sub["status"] == "not_evaluated").sum()),
-               "用地面积(亩)": float(land[has].sum())}
+               v("land_area_mu"): float(land[has].sum())}
         if "tax" in sub.columns:
             tax = np.nan_to_num(sub["tax"].to_numpy(dtype=float, na_value=np.nan))
-            row["实缴税收(万元)"] = float(tax.sum())
-            row["亩均税收(万元/亩)"] = float(tax[has].sum() / land[has].sum()) if has.any() else None
+            row[v("tax")] = float(tax.sum())
+            row[v("tax_per_mu")] = float(tax[has].sum() / land[has].sum()) if has.any() else None
         for c in names:
             row[f"{c}类"] = int((sub["class"] == c).sum())
         rows.append(row)
-    cols = ["企业类别", "企业数", "参评企业数", "不可评价", "不参与评价", "用地面积(亩)"]
+    cols = ["企业类别", "企业数", "参评企业数", "不可评价", "不参与评价", v("land_area_mu")]
     sheets["汇总"] = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols + [f"{c}类" for c in names])
     b = res.benchmarks
     if len(b):
@@ -269,14 +275,14 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
         sheets[title] = _summary_zh(summary(res, by))
     ns = d[d["status"] != "scored"]
     sheets["不参与评价"] = pd.DataFrame({
-        "统一社会信用代码/企业编号": ns["enterprise_id"].to_numpy(), "企业名称": ns["name"].to_numpy(),
-        "是否规上": _yes_no(ns["above_scale"]).to_numpy(), "用地面积(亩)": ns["land_area_mu"].to_numpy(),
+        v("enterprise_id"): ns["enterprise_id"].to_numpy(), v("name"): ns["name"].to_numpy(),
+        v("above_scale"): _yes_no(ns["above_scale"]).to_numpy(), v("land_area_mu"): ns["land_area_mu"].to_numpy(),
         "状态": ns["status"].map(STATUS_ZH).to_numpy(), "原因": ns["flags"].to_numpy(),
     })
     applied = res.adjustments_applied
     if len(applied):
-        sheets["调档记录"] = pd.DataFrame({"统一社会信用代码/企业编号": applied["enterprise_id"],
-                                       "初评等级": applied["initial_class"], "调档后等级": applied["class"],
+        sheets["调档记录"] = pd.DataFrame({v("enterprise_id"): applied["enterprise_id"],
+                                       v("initial_class"): applied["initial_class"], v("class"): applied["class"],
                                        "理由": applied["reason"]})
     info = [("评价政策", res.policy.name), ("政策来源", res.policy.source), ("政策文件", res.policy.path or res.policy.id)]
     info += [("假设/未核实", a) for a in res.policy.assumptions]

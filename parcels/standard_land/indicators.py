@@ -1,13 +1,17 @@
 """The 标准地 indicator keys of SPEC §6: names, units and how each is computed from a project.
 
 One table, so that the rule loader can refuse a rule on an unknown key or in the wrong unit
-(national tables give 投资强度 in 万元/公顷; mixing that with 万元/亩 is a fifteen-fold error), the
-check computes every indicator the same way, and the reports label them alike.
+(national tables give 投资强度 in 万元/公顷; mixing that with 万元/亩 is a fifteen-fold error) and
+the check computes every indicator the same way. Names and units are not written here but read
+from parcels/vocabulary.py, so a sheet, a check report and the 标准地 map label them alike and as
+the 亩均效益 reports do (亩均税收 is one term everywhere).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from parcels import vocabulary
 
 PHASES = ("出让", "竣工", "达产")
 """Check phases: land supply (the project as proposed), completion inspection, production review."""
@@ -34,33 +38,43 @@ STANDARD_LAND_USES = ("工业", "仓储")
 
 @dataclass(frozen=True)
 class Indicator:
+    """How a 标准地 indicator is computed and judged; its name and unit are the vocabulary's
+    (parcels/vocabulary.py, 标准地 context), read when shown."""
+
     key: str
-    name: str
-    unit: str
     inputs: tuple[str, ...]
     commit_op: str
     """Direction of a commitment given as a bare number (达产复核): a floor or a ceiling."""
     definition: str
 
+    @property
+    def name(self) -> str:
+        return vocabulary.label(self.key, vocabulary.STANDARD_LAND)
+
+    @property
+    def unit(self) -> str:
+        """The one unit a rule may state its limit in (the rule loader refuses any other)."""
+        return vocabulary.unit(self.key)
+
 
 INDICATORS: dict[str, Indicator] = {
     i.key: i
     for i in (
-        Indicator("investment_intensity", "投资强度", "万元/亩", ("fixed_asset_investment",), ">=",
+        Indicator("investment_intensity", ("fixed_asset_investment",), ">=",
                   "固定资产投资（含厂房、设备和地价款）÷ 用地面积(亩)"),
-        Indicator("floor_area_ratio", "容积率", "", ("total_floor_area_m2", "tall_floor_area_m2"), ">=",
+        Indicator("floor_area_ratio", ("total_floor_area_m2", "tall_floor_area_m2"), ">=",
                   "(总建筑面积 + 层高超过8米部分的建筑面积) ÷ 用地面积(m²)，层高超过8米的按两倍计"),
-        Indicator("building_coverage", "建筑系数", "%", ("building_footprint_m2",), ">=",
+        Indicator("building_coverage", ("building_footprint_m2",), ">=",
                   "(建筑物 + 构筑物 + 堆场占地) ÷ 用地面积 × 100"),
-        Indicator("office_living_share", "行政办公及生活服务设施用地所占比重", "%", ("office_living_land_m2",), "<=",
+        Indicator("office_living_share", ("office_living_land_m2",), "<=",
                   "行政办公及生活服务设施占地 ÷ 用地面积 × 100"),
-        Indicator("green_ratio", "绿地率", "%", ("green_area_m2",), "<=",
+        Indicator("green_ratio", ("green_area_m2",), "<=",
                   "绿地面积 ÷ 用地面积 × 100"),
-        Indicator("tax_per_mu", "亩均税收", "万元/亩", ("expected_tax",), ">=",
+        Indicator("tax_per_mu", ("expected_tax",), ">=",
                   "税收 ÷ 用地面积(亩)"),
-        Indicator("revenue_per_mu", "亩均产值/营业收入", "万元/亩", ("expected_revenue",), ">=",
+        Indicator("revenue_per_mu", ("expected_revenue",), ">=",
                   "营业收入(产值) ÷ 用地面积(亩)"),
-        Indicator("energy_per_va", "单位增加值能耗", "吨标准煤/万元", ("expected_energy_tce", "expected_value_added"), "<=",
+        Indicator("energy_per_va", ("expected_energy_tce", "expected_value_added"), "<=",
                   "综合能耗 ÷ 增加值"),
     )
 }

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from parcels import vocabulary
 from parcels.standard_land.indicators import STATUS_LABELS, format_number, requirement_text, unit_label
 
 VERDICT_LABELS = {"pass": "通过", "fail": "不通过", "incomplete": "信息不全（无法判定）"}
@@ -69,8 +70,8 @@ CHECK_TEMPLATE = BADGES + """<!DOCTYPE html>
 <h1>标准地控制指标核查结果</h1>
 <table class="meta">
 <tr><td>项目名称</td><td>{{ p.name or '（未填写）' }}</td></tr>
-<tr><td>地块编号</td><td>{{ p.parcel_id or '（未指定地块）' }}{% if parcel and parcel.name %}　{{ parcel.name }}{% endif %}</td></tr>
-<tr><td>用地面积</td><td>{{ fmt(p.land_mu) }} 亩（{{ fmt(p.land_m2, 2) }} 平方米）</td></tr>
+<tr><td>{{ v.label('parcel_id') }}</td><td>{{ p.parcel_id or '（未指定地块）' }}{% if parcel and parcel.name %}　{{ parcel.name }}{% endif %}</td></tr>
+<tr><td>{{ v.label('land_area_mu') }}</td><td>{{ fmt(p.land_mu) }} {{ v.unit('land_area_mu') }}（{{ fmt(p.land_m2, 2) }} {{ v.unit('area_m2') }}）</td></tr>
 <tr><td>用地用途</td><td>{{ p.use or '未知' }}{% if p.district %}　辖区：{{ p.district }}{% endif %}{% if p.park %}　园区：{{ p.park }}{% endif %}</td></tr>
 <tr><td>行业（GB/T 4754-2017）</td><td>{{ p.industry_code or '（未填写）' }} {{ p.industry_name }}</td></tr>
 <tr><td>检查阶段</td><td>{{ p.phase }}</td></tr>
@@ -109,12 +110,12 @@ SHEET_TEMPLATE = BADGES + """<!DOCTYPE html>
 <style>{{ css }}</style></head><body>
 <h1>标准地指标清单（按标做地、明标供地）</h1>
 <table class="meta">
-<tr><td>地块编号</td><td>{{ d.parcel_id }}</td></tr>
+<tr><td>{{ v.label('parcel_id') }}</td><td>{{ d.parcel_id }}</td></tr>
 <tr><td>项目名称</td><td>{{ d.parcel.name or '' }}</td></tr>
-<tr><td>辖区</td><td>{{ d.parcel.district or '' }}</td></tr>
+<tr><td>{{ v.label('district') }}</td><td>{{ d.parcel.district or '' }}</td></tr>
 <tr><td>位置</td><td>{{ d.parcel.location or '' }}</td></tr>
 <tr><td>用途</td><td>{{ d.parcel.use or '未知' }}</td></tr>
-<tr><td>面积</td><td>{% if d.parcel.area_mu is not none %}{{ fmt(d.parcel.area_mu) }} 亩（{{ fmt(d.parcel.area_m2, 2) }} 平方米）{% endif %}</td></tr>
+<tr><td>{{ v.label('area_mu') }}</td><td>{% if d.parcel.area_mu is not none %}{{ fmt(d.parcel.area_mu) }} {{ v.unit('area_mu') }}（{{ fmt(d.parcel.area_m2, 2) }} {{ v.unit('area_m2') }}）{% endif %}</td></tr>
 <tr><td>拟引进行业</td><td>{% if d.industry_code %}{{ d.industry_code }} {{ d.industry_name }}（GB/T 4754-2017）{% else %}未指定{% endif %}</td></tr>
 </table>
 {% if not d.applicable %}
@@ -171,7 +172,7 @@ def _common() -> dict:
     return {
         "css": CSS, "labels": STATUS_LABELS, "mapping_mark": MAPPING_MARK, "fmt": _fmt,
         "req": requirement_text, "verdict_labels": VERDICT_LABELS, "pass_labels": PASS_LABELS,
-        "provisional_text": PROVISIONAL_TEXT,
+        "provisional_text": PROVISIONAL_TEXT, "v": vocabulary,
     }
 
 
@@ -263,8 +264,8 @@ def check_workbook(result) -> Workbook:
     p = result.project
     start = _meta(ws, "标准地控制指标核查结果", [
         ("项目名称", p.get("name") or "（未填写）"),
-        ("地块编号", p.get("parcel_id") or "（未指定地块）"),
-        ("用地面积(亩)", p.get("land_mu")),
+        (vocabulary.label("parcel_id"), p.get("parcel_id") or "（未指定地块）"),
+        (vocabulary.label_with_unit("land_area_mu"), p.get("land_mu")),
         ("用地面积(平方米)", round(p["land_m2"], 2) if p.get("land_m2") is not None else None),
         ("用地用途", p.get("use") or "未知"),
         ("行业代码(GB/T 4754-2017)", f"{p.get('industry_code') or ''} {p.get('industry_name') or ''}".strip() or "（未填写）"),
@@ -311,8 +312,10 @@ def sheet_workbook(sheet) -> Workbook:
     ws = wb.active
     ws.title = "指标清单"
     start = _meta(ws, "标准地指标清单（按标做地、明标供地）", [
-        ("地块编号", d["parcel_id"]), ("项目名称", pa.get("name")), ("辖区", pa.get("district")), ("位置", pa.get("location")),
-        ("用途", pa.get("use")), ("面积(亩)", pa.get("area_mu")), ("面积(平方米)", pa.get("area_m2")),
+        (vocabulary.label("parcel_id"), d["parcel_id"]), ("项目名称", pa.get("name")),
+        (vocabulary.label("district"), pa.get("district")), ("位置", pa.get("location")),
+        ("用途", pa.get("use")), (vocabulary.label_with_unit("area_mu"), pa.get("area_mu")),
+        (vocabulary.label_with_unit("area_m2"), pa.get("area_m2")),
         ("拟引进行业", f"{d['industry_code']} {d['industry_name']}" if d["industry_code"] else "未指定"),
         ("是否适用标准地", "适用" if d["applicable"] else "不适用"),
     ])
