@@ -13,17 +13,13 @@ from __future__ import annotations
 import json
 from typing import Callable, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from api.auth import Principal, require
-from api.dependencies import get_principal
+from api.dependencies import requires  # noqa: F401  (re-exported: routes declare it before the body)
 from gis.errors import InputError, RowError
 
 Model = TypeVar("Model", bound=BaseModel)
-
-ROLE_ZH = {"analyst": "分析人员", "admin": "管理员"}
-
 
 class BodyTooLarge(InputError):
     status_code = 413
@@ -41,43 +37,18 @@ class BodyInvalid(InputError):
     status_code = 422
 
 
-def requires(role: str, action: str) -> Callable:
-    """A dependency that yields the caller's principal, or raises 401/403 before anything else runs."""
-
-    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
-        require(principal, role, action)
-        return principal
-
-    dependency.__name__ = f"requires_{role}"
-    return dependency
-
-
 def json_body(model: type[Model], *, max_bytes: int = 256 * 1024, optional: bool = True) -> Callable:
     """A dependency that reads at most `max_bytes` of JSON and validates it into `model`.
 
     Declare it after `requires(...)`. Errors are Chinese 400/413 naming the field."""
 
     async def dependency(request: Request) -> Model:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_bytes:
-            raise _too_large(max_bytes)
-        chunks, seen = [], 0
-        async for chunk in request.stream():
-            seen += len(chunk)
-            if seen > max_bytes:
-                raise _too_large(max_bytes)
-            chunks.append(chunk)
-        raw = b"".join(chunks)
+        raw = await _read_capped(request, max_bytes)
         if not raw.strip():
             if optional:
                 return model()
             raise BadBody("缺少请求体。", hint="请以 JSON 对象提交，Content-Type: application/json。")
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise BadBody(f"请求体不是有效的 JSON：{str(exc)[:120]}", hint="请检查引号、逗号与括号是否配对。") from None
-        if not isinstance(data, dict):
-            raise BadBody("请求体应为 JSON 对象（{…}）。")
+        data = _parse_object(raw)
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -92,6 +63,42 @@ def json_body(model: type[Model], *, max_bytes: int = 256 * 1024, optional: bool
     return dependency
 
 
+def json_object(*, max_bytes: int = 256 * 1024) -> Callable:
+    """A dependency for a free-form JSON object (a project's indicator values): capped, parsed, a dict.
+
+    The fields are checked by the domain (it names each bad one in Chinese); here only size and shape."""
+
+    async def dependency(request: Request) -> dict:
+        raw = await _read_capped(request, max_bytes)
+        return _parse_object(raw) if raw.strip() else {}
+
+    dependency.__name__ = "json_object"
+    return dependency
+
+
+async def _read_capped(request: Request, max_bytes: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks, seen = [], 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_object(raw: bytes) -> dict:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadBody(f"请求体不是有效的 JSON：{str(exc)[:120]}", hint="请检查引号、逗号与括号是否配对。") from None
+    if not isinstance(data, dict):
+        raise BadBody("请求体应为 JSON 对象（{…}）。")
+    return data
+
+
 def _too_large(max_bytes: int) -> BodyTooLarge:
     return BodyTooLarge(f"请求体超过 {max_bytes // 1024} KB 上限，已拒绝。", hint="此接口只接收参数性质的小型 JSON；批量数据请以文件上传。")
 
@@ -101,4 +108,4 @@ def body_schema(model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": False, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-__all__ = ["requires", "json_body", "body_schema", "Depends"]
+__all__ = ["requires", "json_body", "json_object", "body_schema"]

@@ -57,6 +57,20 @@ async def current_principal(request: Request) -> Principal:
     return get_principal(request)
 
 
+def requires(role: str, action: str):
+    """A route dependency: the caller's principal, or 401/403 before anything else runs.
+
+    Declared first in a route's signature, it runs before any body dependency reads a byte, so a
+    refused caller costs nothing (FastAPI solves dependencies in declaration order)."""
+
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+        require(principal, role, action)
+        return principal
+
+    dependency.__name__ = f"requires_{role}"
+    return dependency
+
+
 def layer_is_public(name: str) -> bool:
     spec = LAYERS.get(name)
     return bool(spec and spec.public)

@@ -15,8 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import services
-from api.auth import Principal, require
-from api.dependencies import get_principal
+from api.auth import Principal
+from api.bodies import json_object
+from api.dependencies import requires
 from gis.errors import InputError
 
 router = APIRouter(tags=["分析 / analysis"])
@@ -81,8 +82,7 @@ def _bundled_policy(name: str | None) -> str | None:
 
 
 @router.post("/scoring/efficiency", summary="亩均效益评价 / run a 亩均 evaluation")
-async def score(request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
-    require(principal, "analyst", "亩均效益评价")
+async def score(request: Request, principal: Principal = Depends(requires("analyst", "亩均效益评价"))) -> JSONResponse:
     frame, data, label, options = await _upload(request)
     policy = _bundled_policy(options.get("policy"))
     run_id, result = await run_in_threadpool(services.run_scoring, request.app.state.store, frame, data, policy=policy, user=principal.name or "api", label=label)
@@ -99,8 +99,7 @@ async def score(request: Request, principal: Principal = Depends(get_principal))
 
 
 @router.get("/scoring/efficiency/{run_id}", summary="评价结果 / a stored run")
-def get_run(run_id: str, request: Request, f: str = "json", principal: Principal = Depends(get_principal)) -> Response:
-    require(principal, "analyst", "查看亩均评价结果")
+def get_run(run_id: str, request: Request, f: str = "json", principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> Response:
     from gis.io import neutralize_formulas, write_workbook
 
     meta, table = request.app.state.store.get_run(run_id)
@@ -128,14 +127,14 @@ def get_run(run_id: str, request: Request, f: str = "json", principal: Principal
 
 
 @router.post("/standard-land/check", summary="标准地指标审查 / check a proposed project")
-async def check(request: Request, rules: str | None = None, f: str = "json", principal: Principal = Depends(get_principal)) -> Response:
-    require(principal, "analyst", "标准地审查")
-    try:
-        project = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
-        raise InputError(f"请求体不是有效的 JSON：{exc}")
-    if not isinstance(project, dict):
-        raise InputError("请求体应为项目对象，如 {\"land_area_mu\": 100, \"industry_code\": \"27\", ...}。")
+async def check(
+    request: Request,
+    rules: str | None = None,
+    f: str = "json",
+    principal: Principal = Depends(requires("analyst", "标准地审查")),
+    project: dict = Depends(json_object()),
+) -> Response:
+    """Body: the project as a JSON object, e.g. {"land_area_mu": 100, "industry_code": "27", ...}."""
     _bundled_rules(rules)
     result = await run_in_threadpool(services.standard_land_check, request.app.state.store, project, rules=rules)
     if f == "html":

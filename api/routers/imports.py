@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api import services
-from api.auth import Principal, require
-from api.dependencies import LayerCatalog, get_principal
+from api.auth import Principal
+from api.dependencies import LayerCatalog, requires
 from api.limits import UploadTooLarge, too_large
 from gis.errors import InputError
 from gis.io import check_zip
@@ -57,13 +57,12 @@ def _form_text(form, key: str, default: str | None = None) -> str | None:
 
 
 @router.post("/collections/{collectionId}/import", summary="导入文件到图层（管理员）/ import a file into a layer (admin)")
-async def import_layer(collectionId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+async def import_layer(collectionId: str, request: Request, principal: Principal = Depends(requires("admin", "导入数据"))) -> JSONResponse:
     """Multipart `file`, optional `mode` (append|replace), `crs`, `encoding`, `geometry_source`, `layer`.
 
     All-or-nothing: any bad row refuses the whole file with 4xx problem+json and the store
     (features and history) is unchanged.
     """
-    require(principal, "admin", "导入数据")
     check_layer_name(collectionId)
     settings = request.app.state.settings
     cap_mb = int(settings.max_upload_mb)

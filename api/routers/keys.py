@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from api.auth import Principal, list_keys, require
-from api.dependencies import get_principal
+from api.auth import Principal, list_keys
+from api.dependencies import requires
 
 router = APIRouter()
 
 
 @router.get("/keys", summary="API 密钥列表（管理员）/ API keys (admin)")
-def keys(request: Request, principal: Principal = Depends(get_principal)) -> dict:
-    require(principal, "admin", "查看 API 密钥")
+def keys(request: Request, principal: Principal = Depends(requires("admin", "查看 API 密钥"))) -> dict:
     return {"keys": list_keys(request.app.state.store)}

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require
+from api.dependencies import get_principal
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.base import BASEMAPS, MapInputError
@@ -43,10 +45,9 @@ def _pages(request: Request) -> RenderedMaps:
 
 
 def _role(request: Request, public: bool, title: str) -> str:
-    """The caller's role; a map of economic data needs `analyst` (AuthError → 401/403 problem)."""
-    from api.auth import require
-    from api.dependencies import get_principal
+    """The caller's role; a map of economic data needs `analyst` (AuthError → 401/403 problem).
 
+    Which map is asked for is in the path, so the check cannot be a fixed route dependency."""
     principal = get_principal(request)
     if not public:
         require(principal, "analyst", f"地图“{title}”")
