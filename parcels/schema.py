@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from parcels import vocabulary
+
 GEOMETRY_SOURCES = ("surveyed", "digitized", "schematic")
 
 RESERVE_STATUSES = ("计划报批", "已组卷上报", "已获批", "已供地")
@@ -57,6 +59,12 @@ class Layer:
         return {f.name: f.label_zh for f in self.fields}
 
 
+def term_field(name: str, dtype: str, **kw) -> Field:
+    """A field whose label and unit are the vocabulary's term of the same key (parcels/vocabulary.py),
+    so the schema, the reports and the maps cannot name one column two ways."""
+    return Field(name, dtype, vocabulary.label_with_unit(name), unit=vocabulary.unit(name), **kw)
+
+
 COMMON = (
     Field("id", "str", "要素编号", required=True),
     Field("geometry_source", "str", "几何来源", required=True),
@@ -64,8 +72,8 @@ COMMON = (
 )
 
 AREA = (
-    Field("area_m2", "float", "面积(平方米)", unit="m²"),
-    Field("area_mu", "float", "面积(亩)", unit="亩"),
+    term_field("area_m2", "float"),
+    term_field("area_mu", "float"),
 )
 
 STANDARD_LAND_ON_PARCEL = (
@@ -126,16 +134,16 @@ ZONE_BOUNDARY = Layer(
 )
 
 ECONOMIC_FIELDS = (
-    Field("tax", "float", "实缴税收(万元)", restricted=True, unit="万元"),
-    Field("revenue", "float", "营业收入(万元)", restricted=True, unit="万元"),
-    Field("value_added", "float", "工业增加值(万元)", restricted=True, unit="万元"),
-    Field("energy_tce", "float", "综合能耗(吨标准煤)", restricted=True, unit="吨标准煤"),
-    Field("emission_eq", "float", "主要污染物排放当量(吨)", restricted=True, unit="吨"),
-    Field("rd_expense", "float", "研发经费支出(万元)", restricted=True, unit="万元"),
-    Field("output_value", "float", "工业总产值(万元)", restricted=True, unit="万元"),
-    Field("profit", "float", "利润总额(万元)", restricted=True, unit="万元"),
-    Field("electricity", "float", "用电量(万千瓦时)", restricted=True, unit="万千瓦时"),
-    Field("employees", "int", "年平均职工人数", restricted=True),
+    term_field("tax", "float", restricted=True),
+    term_field("revenue", "float", restricted=True),
+    term_field("value_added", "float", restricted=True),
+    term_field("energy_tce", "float", restricted=True),
+    term_field("emission_eq", "float", restricted=True),
+    term_field("rd_expense", "float", restricted=True),
+    term_field("output_value", "float", restricted=True),
+    term_field("profit", "float", restricted=True),
+    term_field("electricity", "float", restricted=True),
+    term_field("employees", "int", restricted=True),
 )
 
 ENTERPRISES = Layer(
@@ -144,18 +152,18 @@ ENTERPRISES = Layer(
     "POINT",
     COMMON
     + (
-        Field("enterprise_id", "str", "统一社会信用代码/企业编号", required=True),
-        Field("name", "str", "企业名称"),
-        Field("parcel_id", "str", "地块编号"),
-        Field("park", "str", "所在园区"),
-        Field("district", "str", "辖区"),
-        Field("land_area_mu", "float", "用地面积(亩)", unit="亩"),
-        Field("above_scale", "bool", "是否规上"),
-        Field("industry", "str", "产业"),
-        Field("industry_code", "str", "行业代码"),
-        Field("high_tech", "bool", "是否高新技术企业"),
-        Field("rented_floor_m2", "float", "租用厂房面积(平方米)", unit="m²"),
-        Field("year", "int", "年度"),
+        term_field("enterprise_id", "str", required=True),
+        term_field("name", "str"),
+        term_field("parcel_id", "str"),
+        term_field("park", "str"),
+        term_field("district", "str"),
+        term_field("land_area_mu", "float"),
+        term_field("above_scale", "bool"),
+        term_field("industry", "str"),
+        term_field("industry_code", "str"),
+        term_field("high_tech", "bool"),
+        term_field("rented_floor_m2", "float"),
+        term_field("year", "int"),
     )
     + ECONOMIC_FIELDS,
     public=False,
@@ -167,11 +175,11 @@ INDUSTRIAL_PARCELS = Layer(
     "MULTIPOLYGON",
     COMMON
     + (
-        Field("park", "str", "所在园区"),
-        Field("district", "str", "辖区"),
+        term_field("park", "str"),
+        term_field("district", "str"),
         Field("land_use", "str", "土地用途"),
-        Field("floor_area_ratio", "float", "容积率"),
-        Field("building_coverage", "float", "建筑系数(%)", unit="%"),
+        term_field("floor_area_ratio", "float"),
+        term_field("building_coverage", "float"),
         Field("idle", "bool", "是否闲置"),
     )
     + AREA,
