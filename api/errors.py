@@ -95,7 +95,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError):
-        return problem(getattr(exc, "status_code", 422), exc.detail, errors=exc.error_dicts(), hint=exc.hint, instance=str(request.url.path))
+        # `headers`: e.g. Retry-After of gis.errors.StoreBusy (a lock wait ran out: 503, retry).
+        return problem(getattr(exc, "status_code", 422), exc.detail, errors=exc.error_dicts(), hint=exc.hint, instance=str(request.url.path), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError):

@@ -77,3 +77,93 @@ class ImportReport:
     crs: str = ""
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+class StoreBusy(InputError):
+    """503: a row or table stayed locked (by another user, QGIS, psql, a long import) past the
+    bounded wait. Nothing was written; the same request may simply be sent again later.
+
+    Why 503 and not a wait: a request that waits on a lock for as long as the lock lasts holds a
+    worker (and, before the hardening, the whole event loop); a bounded wait and a clear "try
+    again" keep the service answering everyone else.
+    """
+
+    status_code = 503
+
+    def __init__(self, detail: str, errors: list[RowError] | None = None, hint: str | None = None, *, retry_after: int = 5):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail, errors, hint)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer should carry (RFC 9110 Retry-After, in seconds)."""
+        return {"Retry-After": str(self.retry_after)}
+
+
+class WriteConflict(InputError):
+    """409: the row changed between the caller's read and its write (e.g. the status it expected
+    is no longer there); nothing was written, and the caller should re-read before retrying."""
+
+    status_code = 409
+
+
+NUL = "\x00"
+NUL_MESSAGE = "含有不可见的空字符（\\x00）"
+NUL_HINT = "请在源文件（或提交的内容）中删除空字符（\\x00）后重新提交；它常见于从其他系统导出时截断的文本。"
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, (bytes, bytearray)):
+        return False  # geometry blobs: binary by nature
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def nul_errors_in_values(values: dict, *, feature_id: str | None = None) -> list[RowError]:
+    """Fields whose name or text value carries a NUL byte.
+
+    Why refuse rather than strip: PostgreSQL cannot store U+0000 in text (psycopg raises
+    DataError, which used to surface as a 500), SQLite would store it and truncate it in most
+    readers, and silently dropping characters from an official record is worse than asking.
+    """
+    shown = None if feature_id is None else str(feature_id).replace(NUL, "\\x00")
+    out = []
+    for key, value in values.items():
+        if _has_nul(key) or _has_nul(value):
+            out.append(RowError(None, str(key).replace(NUL, "\\x00"), NUL_MESSAGE, shown))
+    return out
+
+
+def nul_errors_in_frame(frame, columns=None) -> list[RowError]:
+    """(row, field) of every text cell or column name with a NUL byte; rows are 1-based data rows."""
+    out: list[RowError] = []
+    for col in list(frame.columns) if columns is None else columns:
+        if _has_nul(col):
+            out.append(RowError(None, str(col).replace(NUL, "\\x00"), f"字段名{NUL_MESSAGE}"))
+            continue
+        values = frame[col]
+        if values.dtype != object and str(values.dtype) not in ("string", "str"):
+            continue
+        for i, v in enumerate(values.tolist()):
+            if _has_nul(v):
+                out.append(RowError(i + 1, str(col), NUL_MESSAGE))
+    return out
+
+
+def refuse_nul(errors: list[RowError], *, what: str = "数据") -> None:
+    """Raise one InputError naming the first bad row/field in its detail, all of them in `errors`."""
+    if not errors:
+        return
+    first = errors[0]
+    where = (f"第 {first.row} 行" if first.row is not None else "") + (f"要素 {first.feature_id} 的" if first.feature_id else "") + f"字段 {first.field} "
+    more = f"（共 {len(errors)} 处）" if len(errors) > 1 else ""
+    raise InputError(
+        f"{what}被拒绝：{where}{NUL_MESSAGE}{more}，数据库未作任何修改。",
+        errors,
+        hint=NUL_HINT,
+    )

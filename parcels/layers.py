@@ -5,6 +5,7 @@ Chinese headers mapped to field names, types coerced row by row (each failure na
 checked against the layer's type, provenance required, ids made stable, and areas computed from
 the geometry the same way everywhere (ellipsoidal m² via EPSG:4546, 亩 = m² × 15/10000). A
 declared area that disagrees with the geometry is kept beside it, never overwritten silently.
+Text with a NUL byte (\x00) is refused with its row and field named, the same on both stores.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import shapely
 
 from gis import geometry as geomcheck
 from gis.crs import STORE_EPSG, area_m2, m2_to_mu
-from gis.errors import InputError, RowError
+from gis.errors import InputError, RowError, nul_errors_in_frame, refuse_nul
 from parcels.schema import DELETED_STATUS, GEOMETRY_SOURCES, LAYERS, NONNEGATIVE_FIELDS, RESERVE_STATUSES, Layer
 
 GEOMETRY_OPTIONAL = {"enterprises"}
@@ -121,6 +122,9 @@ def prepare_features(
     if len(attrs) == 0:
         raise InputError("没有要导入的要素（文件为空）。")
     attrs = attrs.reset_index(drop=True)
+    # First, before any coercion: a NUL byte in a cell or header cannot be stored in PostgreSQL
+    # (and would be cut short by most SQLite readers), so no layer accepts one, on either store.
+    refuse_nul(nul_errors_in_frame(attrs), what="导入")
     errors: list[RowError] = []
     if layer is not None:
         aliases = label_aliases(layer)

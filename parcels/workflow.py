@@ -67,12 +67,27 @@ def status_changes(new: str, *, date: str | None = None, supply_method: str | No
 
 def check_parcel_geometry(geom, *, parcel_id: str, allowed_areas: list, others: dict[str, object]) -> None:
     """A valid, non-empty polygon inside the zone or the expansion, overlapping no other parcel by over 1 m²."""
+    check_parcel_shape(geom, parcel_id=parcel_id)
+    check_parcel_place(geom, parcel_id=parcel_id, allowed_areas=allowed_areas, others=others)
+
+
+def check_parcel_shape(geom, *, parcel_id: str) -> None:
+    """What the geometry is on its own (non-empty, a polygon, valid): checked before any lock."""
     if geom is None or shapely.is_empty(geom):
         raise InputError(f"地块 {parcel_id} 的新几何为空。")
     if shapely.get_type_id(geom) not in (3, 6):
         raise InputError(f"地块 {parcel_id} 的新几何不是面（{geom.geom_type}）。")
     if not shapely.is_valid(geom):
         raise InputError(f"地块 {parcel_id} 的新几何无效：{shapely.is_valid_reason(geom)}。", hint="请修复自相交等问题后重新提交。")
+
+
+def check_parcel_place(geom, *, parcel_id: str, allowed_areas: list, others: dict[str, object]) -> None:
+    """Where the geometry is against other rows (the zone, the other parcels).
+
+    Depends on rows other writers may be changing at the same moment, so an edit must run it
+    inside its write transaction with the layer locked (`Store.update_feature(check=…)`):
+    checked before the transaction, two parcels could both move onto the same free land.
+    """
     if allowed_areas:
         area_union = shapely.union_all(np.asarray(allowed_areas, dtype=object))
         outside = shapely.difference(to_measure(np.array([geom]))[0], to_measure(np.array([area_union]))[0])

@@ -97,7 +97,7 @@ def test_status_edit_history_over_api(client):
     assert r.status_code == 422
     r = client.post(url + "/status", json={"status": "计划报批", "reason": "材料退回"}, headers=admin)
     assert r.status_code == 200
-    hist = client.get(url + "/history").json()["history"]
+    hist = client.get(url + "/history", headers=analyst).json()["history"]  # reasons are for analyst and up
     assert [h["action"] for h in hist] == ["insert", "status", "edit", "revert"]
     assert hist[-1]["reason"] == "材料退回" and hist[2]["reason"] == "实测调整"
 

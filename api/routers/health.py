@@ -13,6 +13,10 @@ router = APIRouter()
 
 @router.get("/health", summary="服务状态 / service health")
 def health(request: Request) -> dict:
+    """A plain `def` (thread pool) reading only the layer list: no lock a writer holds blocks it
+    (PostgreSQL readers take no row locks and landgis never locks `landgis_layers` exclusively;
+    GeoPackage readers never wait in WAL mode), and no write on the event loop can stall it —
+    tests/test_hardening_writes.py times it while edits wait on a held lock."""
     store = request.app.state.store
     layers = store.layer_names()
     return {"status": "ok", "store": store.kind, "layers": len(layers)}

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -34,7 +35,17 @@ import pandas as pd
 import shapely
 
 from gis.crs import STORE_EPSG
-from gis.errors import ImportReport, InputError, NotFoundError, RowError
+from gis.errors import (
+    ImportReport,
+    InputError,
+    NotFoundError,
+    RowError,
+    StoreBusy,
+    WriteConflict,
+    nul_errors_in_frame,
+    nul_errors_in_values,
+    refuse_nul,
+)
 
 HISTORY = "landgis_history"
 LAYERS = "landgis_layers"
@@ -43,6 +54,21 @@ RECORDS = "landgis_records"
 REVISIONS = "landgis_revisions"
 RESERVED_COLUMNS = ("fid", "geom")
 MAX_IDENT_BYTES = 63
+DEFAULT_LOCK_TIMEOUT_S = 5.0
+"""How long a write waits for a lock held by someone else before answering "busy, retry"."""
+DEFAULT_EDIT_STATEMENT_TIMEOUT_S = 30.0
+"""PostgreSQL statement_timeout of single-feature edits (imports are long by nature: no limit)."""
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment (LANDGIS_LOCK_TIMEOUT_S …), else `default`."""
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        log.warning("环境变量 %s=%r 不是秒数，按 %s 秒处理。", name, raw, default)
+        return default
+    return value if value > 0 else default
 
 log = logging.getLogger("landgis.store")
 
@@ -149,6 +175,12 @@ class Store(ABC):
     def __init__(self) -> None:
         self._local = threading.local()
         self._column_cache: dict[str, tuple[float, dict[str, str]]] = {}
+        self.lock_timeout_s = _env_seconds("LANDGIS_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S)
+        """Longest wait of any write for a lock another session holds (SQLite busy timeout,
+        PostgreSQL lock_timeout); past it the write raises StoreBusy and changes nothing."""
+        self.edit_statement_timeout_s = max(
+            _env_seconds("LANDGIS_EDIT_STATEMENT_TIMEOUT_S", DEFAULT_EDIT_STATEMENT_TIMEOUT_S), self.lock_timeout_s + 1
+        )
 
     # --- dialect hooks --------------------------------------------------------------------
     ph = "?"
@@ -198,6 +230,20 @@ class Store(ABC):
     """The driver's error classes: a best-effort repair catches these and nothing else."""
 
     @abstractmethod
+    def _is_busy(self, exc: BaseException) -> bool:
+        """True when `exc` means "a lock was not granted in time" (or a deadlock was broken):
+        the write did nothing and may simply be retried."""
+
+    def _bound_waits(self, cur, *, quick: bool) -> None:
+        """Bound this write transaction's lock waits (PostgreSQL: SET LOCAL …); SQLite bounds
+        them with the connection's busy timeout before BEGIN, so its hook does nothing."""
+
+    def _lock_layer(self, cur, layer: str, *, exclusive: bool) -> None:
+        """Take the layer's table lock before any row lock (PostgreSQL), so edits that check the
+        whole layer serialise with every other writer of it. SQLite: BEGIN IMMEDIATE already
+        holds the one write lock of the file, so nothing to do."""
+
+    @abstractmethod
     def _create_revisions(self, cur) -> None:
         """Create the revisions table (and, for PostGIS, the trigger functions) if missing."""
 
@@ -232,7 +278,29 @@ class Store(ABC):
             self._local.conn = None
 
     def _q(self, sql: str) -> str:
-        return sql if self.ph == "?" else sql.replace("?", self.ph)
+        """The dialect's spelling of `?` placeholders (PostGIS overrides this)."""
+        return sql
+
+    @contextmanager
+    def _writing(self, subject: str = "数据库", *, quick: bool = False) -> Iterator[object]:
+        """One write transaction whose lock waits are bounded; a wait that runs out becomes
+        StoreBusy (503, retry) instead of a frozen request or a driver error (500).
+
+        `quick`: a single-feature edit — PostgreSQL also bounds each statement's run time.
+        """
+        try:
+            with self._transaction() as cur:
+                self._bound_waits(cur, quick=quick)
+                yield cur
+        except self.db_errors as exc:
+            if not self._is_busy(exc):
+                raise
+            wait = self.lock_timeout_s
+            raise StoreBusy(
+                f"{subject}正被其他用户或程序编辑（等待 {wait:g} 秒仍未释放），本次操作未执行，请稍后重试。",
+                hint="稍候片刻再提交即可；如持续出现，请确认没有 QGIS、psql 或导入任务长时间占用该图层。",
+                retry_after=math.ceil(wait),
+            ) from exc
 
     def _fetchall(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         cur = self.connection().cursor()
@@ -248,7 +316,7 @@ class Store(ABC):
 
     # --- set-up ---------------------------------------------------------------------------
     def init(self) -> None:
-        with self._transaction() as cur:
+        with self._writing() as cur:
             self._bootstrap(cur)
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {LAYERS} (name TEXT PRIMARY KEY, title TEXT, geometry_type TEXT, created_at TEXT)"
@@ -285,9 +353,9 @@ class Store(ABC):
             return
         for name in names:
             try:
-                with self._transaction() as cur:
+                with self._writing(f"图层 {name}") as cur:
                     self._track_revisions(cur, name)
-            except self.db_errors as exc:
+            except (StoreBusy, *self.db_errors) as exc:
                 log.warning("图层 %s 的数据版本触发器未能创建（该图层的缓存将不按版本失效）：%s", name, exc)
 
     def _register_tables(self, cur, names: list[str]) -> None:
@@ -379,6 +447,8 @@ class Store(ABC):
             clauses.append(clause)
             params += p
         if ids is not None:
+            # No stored id holds a NUL (writes refuse it) and PostgreSQL cannot even compare one.
+            ids = [i for i in ids if "\x00" not in str(i)]
             if not ids:
                 clauses.append("1 = 0")
             else:
@@ -443,6 +513,7 @@ class Store(ABC):
                 seen[v] = i + 1
         if errors:
             raise InputError("导入被拒绝：要素编号有误，数据库未作任何修改。", errors, hint="每个要素需要唯一的 id。")
+        refuse_nul(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), what="导入")
         attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
         for c in attrs:
             if c in RESERVED_COLUMNS:
@@ -452,7 +523,8 @@ class Store(ABC):
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         report = ImportReport(layer=name, mode=mode)
         at = now_iso()
-        with self._transaction() as cur:
+        refuse_nul(nul_errors_in_values({"user": user, "reason": reason, "title": title}), what="导入")
+        with self._writing(f"图层 {name}") as cur:
             exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
             if not exists:
                 self._create_layer_table(cur, name, geometry_type, title or name)
@@ -542,15 +614,35 @@ class Store(ABC):
         reason: str | None = None,
         action: str = "update",
         expect: dict | None = None,
+        check=None,
     ) -> dict:
         """Change one feature's attributes and/or geometry, with its history, atomically.
 
         `expect` holds values the caller read before deciding (e.g. the old status); if the row
-        no longer has them, another writer got there first and nothing is written.
+        no longer has them, another writer got there first, nothing is written (WriteConflict).
+
+        `check(view)` is a domain rule that depends on *other* rows (no two reserve parcels may
+        overlap): it runs inside this transaction, after the layer is locked against every other
+        writer, with a `TxView` that reads what the write will commit against. Run outside, two
+        concurrent edits could each pass against the old state and both commit (write skew).
+
+        Every lock wait is bounded (`lock_timeout_s`): a row or layer held by another session
+        raises StoreBusy and nothing changes.
         """
         check_layer_name(name)
+        refuse_nul(
+            nul_errors_in_values({"id": fid, "reason": reason, "user": user}) + nul_errors_in_values(changes, feature_id=fid),
+            what="修改",
+        )
         at = now_iso()
-        with self._transaction() as cur:
+        with self._writing(f"要素 {fid}（图层 {name}）", quick=True) as cur:
+            if not self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)):
+                raise NotFoundError(f"图层 {name} 不存在。")
+            # Edits that add a column upgrade to the strongest lock later (ALTER TABLE); taking
+            # the exclusive layer lock first serialises them, instead of two such edits each
+            # holding a row and waiting for the other (a deadlock, since they now run in parallel).
+            adds_columns = any(k not in self._table_columns(cur, name) for k in changes)
+            self._lock_layer(cur, name, exclusive=check is not None or adds_columns)
             cols = self._table_columns(cur, name)
             select = ", ".join([quote(c) for c in cols] + [self._geom_select()])
             rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)} WHERE id = ?" + self._lock_suffix(), (fid,))
@@ -561,10 +653,12 @@ class Store(ABC):
             if expect:
                 for k, v in expect.items():
                     if old_props.get(k) != v:
-                        raise InputError(
+                        raise WriteConflict(
                             f"要素 {fid} 的 {k} 已被他人修改（当前为 {old_props.get(k)}），本次修改未执行。",
                             hint="请刷新后重试。",
                         )
+            if check is not None:
+                check(TxView(self, cur))
             unknown = [k for k in changes if k not in cols]
             for k in unknown:
                 check_column_name(k)
@@ -600,6 +694,9 @@ class Store(ABC):
         return ""
 
     def history(self, name: str | None = None, fid: str | None = None) -> pd.DataFrame:
+        columns = ["hid", "layer", "feature_id", "action", "user", "at", "reason", "old", "new"]
+        if "\x00" in (name or "") + (fid or ""):
+            return pd.DataFrame([], columns=columns)  # nothing stored holds a NUL; PostgreSQL cannot even compare one
         sql = f"SELECT hid, layer, feature_id, action, user_name, at, reason, old, new FROM {HISTORY}"
         clauses, params = [], []
         if name:
@@ -612,14 +709,13 @@ class Store(ABC):
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY hid"
         rows = self._fetchall(sql, params)
-        frame = pd.DataFrame(rows, columns=["hid", "layer", "feature_id", "action", "user", "at", "reason", "old", "new"])
-        return frame
+        return pd.DataFrame(rows, columns=columns)
 
     # --- runs and records -----------------------------------------------------------------
     def save_run(self, kind: str, table: pd.DataFrame, *, user: str, input_hash: str, policy: str, meta: dict | None = None) -> str:
         run_id = f"{kind}-{dt.datetime.now(dt.timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         results = table.to_json(orient="split", force_ascii=False, index=False)
-        with self._transaction() as cur:
+        with self._writing() as cur:
             cur.execute(
                 self._q(f"INSERT INTO {RUNS} (run_id, kind, created_at, user_name, input_hash, policy, meta, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                 (run_id, kind, now_iso(), user, input_hash, policy, json.dumps(meta or {}, ensure_ascii=False), results),
@@ -650,7 +746,7 @@ class Store(ABC):
         """Small keyed documents (class adjustments, API keys) with a history row each time."""
         at = now_iso()
         body = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        with self._transaction() as cur:
+        with self._writing() as cur:
             old = self._cur_fetch(cur, f"SELECT value FROM {RECORDS} WHERE kind = ? AND rkey = ?", (kind, key))
             if old:
                 cur.execute(self._q(f"UPDATE {RECORDS} SET value = ?, user_name = ?, updated_at = ? WHERE kind = ? AND rkey = ?"), (body, user, at, kind, key))
@@ -661,6 +757,38 @@ class Store(ABC):
     def get_records(self, kind: str) -> dict[str, dict]:
         rows = self._fetchall(f"SELECT rkey, value FROM {RECORDS} WHERE kind = ? ORDER BY rkey", (kind,))
         return {k: json.loads(v) for k, v in rows}
+
+
+class TxView:
+    """Reads inside a write transaction, for `update_feature(check=…)`.
+
+    A domain check sees exactly the rows the write will commit against (the layer is locked on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE holds the file's write lock), so it cannot be fooled by
+    an edit committing between the check and the write. The store still owns the SQL.
+    """
+
+    def __init__(self, store: Store, cur) -> None:
+        self._store = store
+        self._cur = cur
+
+    def layer_exists(self, name: str) -> bool:
+        return bool(self._store._cur_fetch(self._cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
+
+    def read_layer(self, name: str, *, columns: list[str] | None = None, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+        """Like `Store.read_layer` (ordered by fid, EPSG:4490), inside the transaction."""
+        check_layer_name(name)
+        store = self._store
+        cols = store._table_columns(self._cur, name)
+        if not cols:
+            raise NotFoundError(f"图层 {name} 不存在。")
+        wanted = [c for c in cols if columns is None or c in columns or c == "id"]
+        sql = f"SELECT {', '.join([quote(c) for c in wanted] + [store._geom_select()])} FROM {quote(name)}"
+        params: list = []
+        if bbox is not None:
+            clause, params = store._bbox_clause(name, bbox)
+            sql += " WHERE " + clause
+        rows = store._cur_fetch(self._cur, sql + " ORDER BY fid", params)
+        return store._frame(rows, wanted, cols)
 
 
 def input_hash(data: bytes) -> str:

@@ -15,10 +15,25 @@ remembers that the bump is done, so later statements cost one `current_setting` 
 The bump itself runs in a SECURITY DEFINER helper, so an outside role that may edit a layer
 (QGIS, psql) needs no rights on `landgis_revisions`; the per-statement part stays an ordinary
 function because a function-level `SET search_path` costs ~6 µs on every call.
+
+Locks: every landgis write transaction sets `lock_timeout` (and, for single-feature edits,
+`statement_timeout`) with SET LOCAL, so a row held `FOR UPDATE` by QGIS/psql or a layer locked
+by a long import makes an edit answer StoreBusy after `lock_timeout_s` instead of waiting for
+as long as the other session likes. Edits take the layer's table lock first — ROW EXCLUSIVE,
+or SHARE ROW EXCLUSIVE when a check reads the other rows (overlaps): that mode conflicts with
+itself and with every other writer's ROW EXCLUSIVE, but not with readers or `FOR UPDATE` row
+locks, so checked edits are serialised per layer and the check sees what it commits against.
+Taking the table lock before any row lock keeps the two kinds of edit from deadlocking.
+
+Placeholders: the shared SQL is written with `?`; `_q` turns those into psycopg's `%s` only
+outside quotes and doubles `%` inside quoted identifiers and literals, so columns named
+`绿地率%` or `是否?` are just names.
 """
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,6 +44,24 @@ import shapely
 
 from gis.crs import STORE_EPSG
 from gis.store.base import LAYERS, REVISIONS, Store, quote
+
+_QUOTED_OR_PLACEHOLDER = re.compile(r'"[^"]*"|\'[^\']*\'|\?')
+
+
+def _pg_placeholders(sql: str) -> str:
+    """`?` → `%s` outside quotes; `%` → `%%` inside "identifiers" and 'literals'.
+
+    `%` outside quotes is left alone: the dialect's own snippets (`ST_GeomFromWKB(%s, …)`) are
+    already in psycopg's style. A doubled quote inside a name ("a""b") splits it into two quoted
+    runs, which are escaped the same way, so the result is still right.
+    """
+
+    def sub(m: re.Match) -> str:
+        text = m.group(0)
+        return "%s" if text == "?" else text.replace("%", "%%")
+
+    return _QUOTED_OR_PLACEHOLDER.sub(sub, sql)
+
 
 _PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "BOOLEAN": "boolean", "TEXT": "text"}
 
@@ -80,6 +113,31 @@ class PostGISStore(Store):
         with conn.transaction():
             with conn.cursor() as cur:
                 yield cur
+
+    def _q(self, sql: str) -> str:
+        """Only for SQL executed *with* parameters (psycopg reads `%` only then)."""
+        return _pg_placeholders(sql)
+
+    def _bound_waits(self, cur, *, quick: bool) -> None:
+        cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self.lock_timeout_s * 1000)}ms",))
+        if quick:
+            cur.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(self.edit_statement_timeout_s * 1000)}ms",))
+
+    def _is_busy(self, exc: BaseException) -> bool:
+        # QueryCanceled: statement_timeout of an edit; DeadlockDetected: PostgreSQL broke a cycle
+        # by rolling this transaction back. Either way nothing was written and a retry is right.
+        return isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected, psycopg.errors.QueryCanceled))
+
+    def _lock_layer(self, cur, layer: str, *, exclusive: bool) -> None:
+        mode = "SHARE ROW EXCLUSIVE" if exclusive else "ROW EXCLUSIVE"
+        started = time.monotonic()
+        cur.execute(f"LOCK TABLE {quote(layer)} IN {mode} MODE")
+        waited = time.monotonic() - started
+        if waited > 0.05:
+            # lock_timeout bounds each wait; the row lock that follows gets only what is left,
+            # so an edit waits about `lock_timeout_s` in all, not once per lock.
+            left = max(self.lock_timeout_s - waited, 0.1)
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(left * 1000)}ms",))
 
     def _bootstrap(self, cur) -> None:
         cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
