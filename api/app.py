@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store or open_store(settings.store)
+    if settings.lock_timeout_s > 0:  # bounded lock waits of every write (gis.store.base.Store._writing)
+        app.state.store.lock_timeout_s = float(settings.lock_timeout_s)
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
 

@@ -31,3 +31,7 @@ class Settings(BaseSettings):
     """Jobs one server process runs at once; more wait in its queue."""
     jobs_stale_s: float = 60.0
     """A queued/running job whose heartbeat (renewed every 5 s) is older than this is failed."""
+    lock_timeout_s: float = 5.0
+    """Longest wait of a write for a row or layer another session holds (LANDGIS_LOCK_TIMEOUT_S);
+    past it the request answers 503 with Retry-After and nothing is written. The store reads the
+    same variable, so the CLI honours it too."""

@@ -188,6 +188,18 @@ def test_store_write_waits_are_bounded_without_http(store_url, monkeypatch):
     store.close()
 
 
+def test_lock_timeout_setting_reaches_the_store(tmp_path, monkeypatch):
+    from api.app import create_app
+    from api.settings import Settings
+
+    monkeypatch.setenv("LANDGIS_LOCK_TIMEOUT_S", "7")
+    store = open_store(str(tmp_path / "s.gpkg"))
+    assert store.lock_timeout_s == 7.0  # the CLI's stores read the environment
+    create_app(Settings(store=store.url, lock_timeout_s=1.5), store=store)
+    assert store.lock_timeout_s == 1.5  # the server's come from its settings (.env too)
+    store.close()
+
+
 # --- 2. write skew: two parcels moved onto the same free land at once ------------------------
 
 

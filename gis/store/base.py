@@ -178,9 +178,8 @@ class Store(ABC):
         self.lock_timeout_s = _env_seconds("LANDGIS_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S)
         """Longest wait of any write for a lock another session holds (SQLite busy timeout,
         PostgreSQL lock_timeout); past it the write raises StoreBusy and changes nothing."""
-        self.edit_statement_timeout_s = max(
-            _env_seconds("LANDGIS_EDIT_STATEMENT_TIMEOUT_S", DEFAULT_EDIT_STATEMENT_TIMEOUT_S), self.lock_timeout_s + 1
-        )
+        self.edit_statement_timeout_s = _env_seconds("LANDGIS_EDIT_STATEMENT_TIMEOUT_S", DEFAULT_EDIT_STATEMENT_TIMEOUT_S)
+        """PostgreSQL statement_timeout of single-feature edits (never below lock_timeout_s + 1)."""
 
     # --- dialect hooks --------------------------------------------------------------------
     ph = "?"

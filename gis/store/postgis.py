@@ -121,7 +121,7 @@ class PostGISStore(Store):
     def _bound_waits(self, cur, *, quick: bool) -> None:
         cur.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self.lock_timeout_s * 1000)}ms",))
         if quick:
-            cur.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(self.edit_statement_timeout_s * 1000)}ms",))
+            cur.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(max(self.edit_statement_timeout_s, self.lock_timeout_s + 1) * 1000)}ms",))
 
     def _is_busy(self, exc: BaseException) -> bool:
         # QueryCanceled: statement_timeout of an edit; DeadlockDetected: PostgreSQL broke a cycle
