@@ -68,7 +68,7 @@ def import_cmd(
     store: str | None = StoreOpt,
 ) -> None:
     """导入数据到图层（全部成功或全部不变）/ import a file into a layer, all-or-nothing."""
-    from api.services import import_file
+    from services.imports import import_file
 
     if mode not in ("append", "replace"):
         err.print("错误：--mode 只能是 append 或 replace / --mode must be append or replace")

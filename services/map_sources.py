@@ -22,8 +22,12 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
         from parcels.efficiency import DEFAULT_POLICY, score_enterprises
     except ImportError as exc:  # pragma: no cover - depends on the analysis being installed
         raise MapUnavailable(f"亩均效益评价模块不可用：{exc}") from exc
+    from services.scoring import recorded_adjustments
+
     table = pd.DataFrame(enterprises.drop(columns=enterprises.geometry.name))
-    result = score_enterprises(table, params.get("policy") or DEFAULT_POLICY, parcels=parcels)
+    # The recorded 调档 apply here as in every run (`landgis score`, POST /scoring/efficiency):
+    # a map that showed the unadjusted class would contradict the bureau's own decision.
+    result = score_enterprises(table, params.get("policy") or DEFAULT_POLICY, parcels=parcels, adjustments=recorded_adjustments(store))
     r = result.results
     keep = enterprises[["enterprise_id", "parcel_id", "park", "data_source", enterprises.geometry.name]] if "parcel_id" in enterprises.columns else enterprises[["enterprise_id", enterprises.geometry.name]]
     merged = r.merge(pd.DataFrame(keep), on="enterprise_id", how="left")

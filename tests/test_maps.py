@@ -455,3 +455,17 @@ def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
     n = len(sample_store.read_layer("reserve_parcels"))
     assert s1.count == n and sum(s1.values["use"].values()) <= n
     summary.clear_cache()
+
+
+def test_efficiency_map_shows_the_recorded_class_adjustment(sample_store):
+    """The map scores through the same path as `landgis score`: a recorded 调档 shows on it."""
+    from services.map_sources import efficiency_results
+    from services.scoring import record_adjustment
+
+    before, _ = efficiency_results(sample_store, sample_store.read_layer("enterprises"), sample_store.read_layer("industrial_parcels"), {})
+    row = before.iloc[0]
+    target = "C" if row["class"] != "C" else "A"  # a class of the default policy (A/B/C)
+    record_adjustment(sample_store, row["enterprise_id"], target, reason="测试：环保处罚调档", user="test")
+    after, _ = efficiency_results(sample_store, sample_store.read_layer("enterprises"), sample_store.read_layer("industrial_parcels"), {})
+    moved = after.set_index("enterprise_id").loc[row["enterprise_id"]]
+    assert moved["class"] == target and moved["initial_class"] == row["initial_class"]

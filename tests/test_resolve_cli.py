@@ -8,7 +8,7 @@ import shapely
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.services import re_resolve
+from services.locations import re_resolve
 from gis.store import open_store
 from parcels.layers import prepare_features
 

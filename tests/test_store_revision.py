@@ -16,7 +16,7 @@ import psycopg
 import pytest
 import shapely
 
-from api import services
+from services import parcel_edits
 from gis.store import open_store
 from gis.store import query as items_query
 from gis.store.base import REVISIONS
@@ -98,12 +98,12 @@ def test_revision_changes_on_every_landgis_write(store):
 
 
 def test_status_change_and_delete_change_the_revision(store):
-    services_layer = services.RESERVE
+    services_layer = parcel_edits.RESERVE
     store.import_features(services_layer, parcels(["r1", "r2"], status=["计划报批", "计划报批"]), geometry_type="MULTIPOLYGON", user="t")
     r0 = store.revision(services_layer)
-    services.change_status(store, "r1", "已组卷上报", user="u", role="admin")
+    parcel_edits.change_status(store, "r1", "已组卷上报", user="u", role="admin")
     r1 = store.revision(services_layer)
-    services.change_status(store, "r2", "已注销", user="u", role="admin", reason="测试注销")  # deletion is a status
+    parcel_edits.change_status(store, "r2", "已注销", user="u", role="admin", reason="测试注销")  # deletion is a status
     r2 = store.revision(services_layer)
     assert None not in (r0, r1, r2) and len({r0, r1, r2}) == 3
 

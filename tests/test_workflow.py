@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from api.services import change_status, edit_parcel
+from services.parcel_edits import change_status, edit_parcel
 from gis.errors import InputError
 from parcels.layers import prepare_features
 

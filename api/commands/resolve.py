@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         """解析四至位置描述；重绘示意几何，实测几何不动 / resolve location texts; redraw schematic geometry only."""
         from rich.table import Table
 
-        from api.services import re_resolve, resolve_text
+        from services.locations import re_resolve, resolve_text
         from gis.errors import InputError, NotFoundError
 
         s = open_store_cli(store)

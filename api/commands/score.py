@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
         from rich.table import Table
 
-        from api.services import efficiency_features, load_enterprise_source, run_scoring
+        from services.scoring import efficiency_features, load_enterprise_source, run_scoring
         from gis.errors import InputError, NotFoundError
         from gis.io import write_features, write_table, write_workbook
 
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         store: str | None = StoreOpt,
     ) -> None:
         """人工调档：记录后每次评价都会沿用 / record a manual class adjustment (kept by reruns)."""
-        from api.services import record_adjustment
+        from services.scoring import record_adjustment
         from gis.errors import InputError
 
         s = open_store_cli(store)

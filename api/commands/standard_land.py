@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         store: str | None = StoreOpt,
     ) -> None:
         """按标准地控制指标审查拟建项目（默认：2008 年国家工业项目建设用地控制指标）/ check a project against 标准地 indicators."""
-        from api.services import standard_land_check
+        from services.standard_land import standard_land_check
         from gis.errors import InputError, NotFoundError
         from parcels.standard_land import parse_project_text
 
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         store: str | None = StoreOpt,
     ) -> None:
         """储备地块标准地指标清单 / the 标准地 indicator sheet of a reserve parcel."""
-        from api.services import parcel_indicator_sheet
+        from services.standard_land import parcel_indicator_sheet
         from gis.errors import InputError, NotFoundError
 
         check_out_suffix(out_file, SUFFIXES)

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         store: str | None = StoreOpt,
     ) -> None:
         """变更储备地块报批状态（全程留痕）/ change a reserve parcel's status, with history."""
-        from api.services import change_status
+        from services.parcel_edits import change_status
         from gis.errors import InputError, NotFoundError
 
         s = open_store_cli(store)

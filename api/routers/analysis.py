@@ -1,6 +1,6 @@
 """Analysis over HTTP (SPEC §8.3): 亩均 scoring runs and 标准地 checks and sheets.
 
-Routers only move bytes: they call the same `api.services` functions as the CLI, which call the
+Routers only move bytes: they call the same `services` functions as the CLI, which call the
 pure analysis in `parcels`; no score or verdict is computed here.
 """
 
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api import services
+from services import scoring, standard_land
 from api.auth import Principal
 from api.bodies import json_object
 from api.dependencies import requires
@@ -50,7 +50,7 @@ async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(data)
-            frame, _, label = await run_in_threadpool(services.load_enterprise_source, request.app.state.store, str(path), encoding=form.get("encoding") or None)
+            frame, _, label = await run_in_threadpool(scoring.load_enterprise_source, request.app.state.store, str(path), encoding=form.get("encoding") or None)
         shown = Path((upload.filename or "").replace("\\", "/")).name
         label = shown if shown not in ("", ".", "..") else label  # recorded with the run: the name the official knows
         options = {k: form.get(k) for k in ("policy",) if form.get(k)}
@@ -85,7 +85,7 @@ def _bundled_policy(name: str | None) -> str | None:
 async def score(request: Request, principal: Principal = Depends(requires("analyst", "亩均效益评价"))) -> JSONResponse:
     frame, data, label, options = await _upload(request)
     policy = _bundled_policy(options.get("policy"))
-    run_id, result = await run_in_threadpool(services.run_scoring, request.app.state.store, frame, data, policy=policy, user=principal.name or "api", label=label)
+    run_id, result = await run_in_threadpool(scoring.run_scoring, request.app.state.store, frame, data, policy=policy, user=principal.name or "api", label=label)
     body = {
         "run_id": run_id,
         "policy": result.policy_name,
@@ -136,7 +136,7 @@ async def check(
 ) -> Response:
     """Body: the project as a JSON object, e.g. {"land_area_mu": 100, "industry_code": "27", ...}."""
     _bundled_rules(rules)
-    result = await run_in_threadpool(services.standard_land_check, request.app.state.store, project, rules=rules)
+    result = await run_in_threadpool(standard_land.standard_land_check, request.app.state.store, project, rules=rules)
     if f == "html":
         return HTMLResponse(result.to_html())
     return JSONResponse(result.to_dict())
@@ -154,7 +154,7 @@ def _bundled_rules(rules: str | None) -> None:
 def sheet(parcel_id: str, request: Request, f: str = "json", rules: str | None = None, industry: str | None = None) -> Response:
     """Public: the sheet is what the land-supply announcement publishes (明标供地)."""
     _bundled_rules(rules)
-    result = services.parcel_indicator_sheet(request.app.state.store, parcel_id, rules=rules, industry_code=industry)
+    result = standard_land.parcel_indicator_sheet(request.app.state.store, parcel_id, rules=rules, industry_code=industry)
     if f == "html":
         return HTMLResponse(result.to_html())
     if f == "xlsx":

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api import services
+from services import parcel_edits
 from api.auth import Principal, require
 from api.dependencies import get_principal, layer_is_public
 from gis.errors import InputError, NotFoundError
@@ -57,7 +57,7 @@ async def change_status(featureId: str, request: Request, principal: Principal =
     if "status" not in body:
         raise InputError("缺少 status 字段。", hint="如 {\"status\": \"已组卷上报\", \"reason\": \"…\"}")
     return await _write(
-        services.change_status, request.app.state.store, featureId, str(body["status"]), user=principal.name or "api", role=principal.role,
+        parcel_edits.change_status, request.app.state.store, featureId, str(body["status"]), user=principal.name or "api", role=principal.role,
         reason=_text(body, "reason"), date=_text(body, "date"), supply_method=_text(body, "supply_method"),
     )
 
@@ -80,7 +80,7 @@ async def edit(featureId: str, request: Request, principal: Principal = Depends(
     if not isinstance(props, dict):
         raise InputError("properties 应为对象。")
     return await _write(
-        services.edit_parcel, request.app.state.store, featureId, user=principal.name or "api", properties=props, geometry=geometry, reason=_text(body, "reason")
+        parcel_edits.edit_parcel, request.app.state.store, featureId, user=principal.name or "api", properties=props, geometry=geometry, reason=_text(body, "reason")
     )
 
 

@@ -3,7 +3,7 @@
 The upload is written to a private temp dir under a fixed name (only the suffix of the client's
 file name is kept, so a hostile name such as `../../etc/x.csv` cannot steer the write), capped at
 `settings.max_upload_mb` (413), zip archives are vetted by `gis.io.check_zip` (path traversal,
-bombs) before GDAL opens them, and then the very same `services.import_file` the CLI uses runs,
+bombs) before GDAL opens them, and then the very same `services.imports.import_file` the CLI uses runs,
 so HTTP and `landgis import` accept and refuse the same files with the same Chinese messages.
 """
 
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api import services
+from services import imports
 from api.auth import Principal
 from api.dependencies import LayerCatalog, requires
 from api.limits import UploadTooLarge, too_large
@@ -100,7 +100,7 @@ async def import_layer(collectionId: str, request: Request, principal: Principal
             check_zip(path)
         label = Path((upload.filename or path.name).replace("\\", "/")).name
         report, read, warnings = await run_in_threadpool(
-            services.import_file,
+            imports.import_file,
             request.app.state.store,
             collectionId,
             path,
