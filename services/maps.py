@@ -9,8 +9,6 @@ refuses pages too large to build, and keeps rendered pages by data revision.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -20,7 +18,7 @@ from maps.base import LARGE_THRESHOLD, MapForbidden, MapInputError, MapTooLarge,
 from maps.summary import LayerSummary
 from parcels.access import hidden_for, may_see_economic, redact_frame
 
-__all__ = ["MAPS", "MapForbidden", "MapInputError", "MapOptions", "MapSpec", "MapTooLarge", "MapUnavailable", "RenderedMaps", "check_page_size", "get_spec", "render_map", "summarize_layer"]
+__all__ = ["MAPS", "MapForbidden", "MapInputError", "MapOptions", "MapSpec", "MapTooLarge", "MapUnavailable", "render_page", "check_page_size", "get_spec", "render_map", "summarize_layer"]
 
 
 @dataclass
@@ -179,101 +177,28 @@ def check_page_size(name: str, store, opts: MapOptions, max_features: int) -> No
         )
 
 
-class RenderedMaps:
-    """Rendered pages kept by the data revisions of the layers they embed (byte-bounded LRU).
+def render_page(name: str, store, opts: MapOptions) -> str:
+    """The page of map `name`, kept by the data revisions of the layers it embeds.
 
     A page of a map that depends on stored layers only is a pure function of (map, options,
     audience, those layers' revisions): the revisions change on every write by any writer, so a
-    hit is never stale. Renders of one key are serialised, so a burst of identical requests
-    builds the page once. Maps that run analyses (runs, adjustments) are not cached."""
-
-    wait_seconds = 30.0
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple, str] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._building: dict[tuple, threading.Lock] = {}
-
-    def _key(self, name: str, store, opts: MapOptions) -> tuple | None:
-        spec = get_spec(name)
-        if not spec.depends_on_layers_only:
-            return None
-        revisions = tuple(store.revision(layer) if store.layer_exists(layer) else "absent" for layer in spec.layers)
-        if any(r is None for r in revisions):
-            return None  # the store cannot vouch for a layer's revision: never cache
-        return (store.url, name, opts.cache_key(), revisions)
-
-    def render(self, name: str, store, opts: MapOptions) -> str:
-        key = self._key(name, store, opts)
-        if key is None or self.max_bytes <= 0:
-            return render_map(name, store, opts)
-        with self._lock:
-            hit = self._pages.get(key)
-            if hit is not None:
-                self._pages.move_to_end(key)
-                return hit
-            gate = self._building.setdefault(key, threading.Lock())
-        got = gate.acquire(timeout=self.wait_seconds)  # bounded: past it, build alongside
-        try:
-            with self._lock:
-                hit = self._pages.get(key)
-            if hit is not None:
-                return hit
-            page = render_map(name, store, opts)
-            self._keep(key, page)
-            return page
-        finally:
-            if got:
-                gate.release()
-            with self._lock:
-                self._building.pop(key, None)
-
-    def _keep(self, key: tuple, page: str) -> None:
-        size = len(page)
-        with self._lock:
-            if key in self._pages or size > self.max_bytes:
-                return
-            self._pages[key] = page
-            self._bytes += size
-            while self._bytes > self.max_bytes and self._pages:
-                _, old = self._pages.popitem(last=False)
-                self._bytes -= len(old)
+    kept page is never stale, and a burst of identical requests builds it once. Maps that run
+    analyses (runs, adjustments) are built every time."""
+    spec = get_spec(name)
+    if not spec.depends_on_layers_only:
+        return render_map(name, store, opts)
+    return store.cached("map_pages", spec.layers, (name, opts.cache_key()), lambda: render_map(name, store, opts))
 
 
 # --- layer summaries of tiled layers (what a served page reads instead of the layer) ------------
 
-_CACHE: dict[tuple, LayerSummary] = {}
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 64
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
 def summarize_layer(store, layer: str, value_columns: list[str]) -> LayerSummary:
     """Count, extent, columns and the value counts of `value_columns` (those the layer has).
 
-    Kept per data revision when the store has `revision(layer)` (a write gives a new revision, so
-    a summary is never stale); without a revision it is computed on every call (~0.2 s for
-    100 000 parcels on GeoPackage)."""
-    rev = store.revision(layer)  # None: the store cannot vouch for the layer, so do not cache
-    key = (store.url, layer, tuple(value_columns), rev)
-    if rev is not None:
-        with _CACHE_LOCK:
-            hit = _CACHE.get(key)
-        if hit is not None:
-            return hit
-    summary = _summarize(store, layer, value_columns)
-    if rev is not None:
-        with _CACHE_LOCK:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.pop(next(iter(_CACHE)))
-            _CACHE[key] = summary
-    return summary
+    Kept per data revision (a write gives a new revision, so a summary is never stale); a layer
+    whose revision the store cannot vouch for is summarised on every call (~0.2 s for 100 000
+    parcels on GeoPackage)."""
+    return store.cached("layer_summaries", layer, tuple(value_columns), lambda: _summarize(store, layer, value_columns))
 
 
 def _summarize(store, layer: str, value_columns: list[str]) -> LayerSummary:

@@ -115,20 +115,23 @@ def test_map_pages_are_capped_before_they_are_built(api):
 
 def test_map_pages_are_cached_by_data_revision(api):
     store, client, keys = api
+    pages = store.caches("map_pages")
+    pages.clear()
     first = client.get("/maps/parcels?download=1").text
     again = client.get("/maps/parcels?download=1").text
     assert again == first
-    pages = client.app.state.map_pages
-    assert len(pages._pages) >= 1
+    assert len(pages) == 1 and pages.hits >= 1
     fid = _first_parcel(store)
     r = client.patch(f"/collections/reserve_parcels/items/{fid}", json={"properties": {"name": "缓存失效测试地块"}, "reason": "测试"}, headers=_auth(keys, "admin"))
     assert r.status_code == 200, r.text
     after = client.get("/maps/parcels?download=1").text
     assert "缓存失效测试地块" in after and "缓存失效测试地块" not in first
     # anonymous and analyst pages are different cache entries (different audiences)
+    misses = pages.misses
     client.get("/maps/parcels?download=1", headers=_auth(keys, "analyst"))
-    audiences = {k[2][-1] for k in pages._pages}
-    assert len(audiences) == 2
+    assert pages.misses == misses + 1
+    client.get("/maps/parcels?download=1")
+    assert pages.misses == misses + 1
 
 
 def test_role_is_checked_before_a_body_is_read(api):

@@ -435,9 +435,9 @@ def test_served_tiled_map_reads_no_geometry_and_matches_the_full_build(sample_st
 
 
 def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
-    from services import maps as summary  # summarize_layer and its cache live in the maps service
+    from services import maps as summary  # summarize_layer lives in the maps service, its cache in the store
 
-    summary.clear_cache()
+    sample_store.caches.clear()
     calls = []
     real = summary._summarize
     monkeypatch.setattr(summary, "_summarize", lambda *a: calls.append(1) or real(*a))
@@ -454,7 +454,7 @@ def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
     assert len(calls) == 4
     n = len(sample_store.read_layer("reserve_parcels"))
     assert s1.count == n and sum(s1.values["use"].values()) <= n
-    summary.clear_cache()
+    sample_store.caches.clear()
 
 
 def test_efficiency_map_shows_the_recorded_class_adjustment(sample_store):

@@ -20,7 +20,7 @@ from api.dependencies import get_principal
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.base import BASEMAPS, MapInputError
-from services.maps import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, RenderedMaps, check_page_size, get_spec
+from services.maps import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, check_page_size, get_spec, render_page
 
 router = APIRouter(tags=["maps"])
 
@@ -34,14 +34,6 @@ def _wants_json(request: Request, f: str | None) -> bool:
         return f.lower() == "json"
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
-
-
-def _pages(request: Request) -> RenderedMaps:
-    """The app's rendered-page cache (one per app, so tests and stores never share pages)."""
-    pages = getattr(request.app.state, "map_pages", None)
-    if pages is None:
-        pages = request.app.state.map_pages = RenderedMaps(int(request.app.state.settings.map_cache_mb) * 1024 * 1024)
-    return pages
 
 
 def _role(request: Request, public: bool, title: str) -> str:
@@ -113,7 +105,7 @@ async def get_map(
     store = request.app.state.store
     try:
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
-        page = await run_in_threadpool(_pages(request).render, name, store, opts)
+        page = await run_in_threadpool(render_page, name, store, opts)
     except MapTooLarge as exc:
         return problem(413, str(exc), hint=f"在线地图：{root}/maps/{name}（矢量瓦片，不受此上限约束）", instance=path)
     except MapForbidden as exc:

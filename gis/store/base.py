@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from gis.crs import STORE_EPSG
+from gis.store.cache import StoreCaches
 from gis.errors import (
     ImportReport,
     InputError,
@@ -180,6 +181,18 @@ class Store(ABC):
         PostgreSQL lock_timeout); past it the write raises StoreBusy and changes nothing."""
         self.edit_statement_timeout_s = _env_seconds("LANDGIS_EDIT_STATEMENT_TIMEOUT_S", DEFAULT_EDIT_STATEMENT_TIMEOUT_S)
         """PostgreSQL statement_timeout of single-feature edits (never below lock_timeout_s + 1)."""
+        self.caches = StoreCaches()
+        """What is derived from this store's layers (counts, extents, tiles, map pages), each
+        named cache keyed by layer revision (gis/store/cache.py): dies with the store."""
+
+    def cached(self, cache: str, layers: str | tuple[str, ...], key, compute):
+        """`compute()` once per data revision of `layers` (a name or several); never stale.
+
+        When the store cannot vouch for a layer's revision (an untracked table) nothing is kept."""
+        names = (layers,) if isinstance(layers, str) else tuple(layers)
+        revisions = tuple(self.revision(n) if self.layer_exists(n) else "absent" for n in names)
+        revision = None if any(r is None for r in revisions) else revisions
+        return self.caches(cache).get_or_compute(revision, (names, key), compute)
 
     # --- dialect hooks --------------------------------------------------------------------
     ph = "?"
