@@ -305,6 +305,35 @@ def table_geometry(frame: pd.DataFrame) -> tuple[np.ndarray | None, list[str]]:
     return None, []
 
 
+def refuse_nul_in_geojson(path: Path) -> None:
+    """Refuse a GeoJSON whose text values hold U+0000, naming the feature and field.
+
+    Why here: GDAL cuts such a string at the NUL ("乙\\u0000丙" arrives as "乙"), so the checks
+    every import passes (parcels/layers.py) never see it and part of an official record would be
+    dropped without a word. A cheap byte scan decides whether the file needs parsing at all."""
+    import json
+    import re
+
+    raw = path.read_bytes()
+    if b"\x00" not in raw and not re.search(rb"\\u0000", raw, re.IGNORECASE):
+        return
+    from gis.errors import nul_errors_in_values, refuse_nul
+
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InputError(f"文件 {path.name} 含有不可见的空字符（\\x00）且不是有效的 JSON。", hint="请在源数据中删除空字符后重新导出。") from None
+    features = doc.get("features", []) if isinstance(doc, dict) else []
+    errors: list[RowError] = []
+    for i, feature in enumerate(features if isinstance(features, list) else []):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        for e in nul_errors_in_values(props if isinstance(props, dict) else {}):
+            errors.append(RowError(i + 1, e.field, e.message))
+    if not errors:
+        errors = [RowError(None, None, "文件中含有不可见的空字符（\\x00）")]
+    refuse_nul(errors, what="导入")
+
+
 def read_features(
     path: str | os.PathLike,
     *,
@@ -345,6 +374,8 @@ def read_features(
                 used_encoding = zipped_shapefile_encoding(path, member)
         elif suffix == ".shp" and encoding is None:
             used_encoding = shapefile_encoding(path)
+        elif suffix in (".geojson", ".json"):
+            refuse_nul_in_geojson(path)
         try:
             if suffix == ".parquet":
                 gdf = gpd.read_parquet(path)

@@ -213,3 +213,21 @@ def test_encoding_names_are_checked(api, encoding):
     r = client.post("/collections/reserve_parcels/import", files={"file": ("p.csv", io.BytesIO(b"id,lon,lat\nX1,112.6,33.0\n"), "text/csv")}, data={"encoding": encoding}, headers=_auth(keys, "admin"))
     assert r.status_code == 422 and "编码" in r.json()["detail"], r.text[:200]
     assert store.count("reserve_parcels") == before
+
+
+def test_nul_in_a_geojson_value_is_refused_not_cut_short(api, tmp_path):
+    """GDAL would cut "乙\\u0000丙" to "乙" silently; the import names the feature and field instead."""
+    store, client, keys = api
+    features = [
+        {"type": "Feature", "properties": {"id": f"NUL-{i}", "name": name}, "geometry": {"type": "Polygon", "coordinates": [[[112.60 + i * 0.01, 33.0], [112.605 + i * 0.01, 33.0], [112.605 + i * 0.01, 33.005], [112.60 + i * 0.01, 33.0]]]}}
+        for i, name in enumerate(["甲", "乙\u0000丙"])
+    ]
+    body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    assert b"\\u0000" in body
+    before = store.count("reserve_parcels")
+    r = client.post("/collections/reserve_parcels/import", files={"file": ("nul.geojson", io.BytesIO(body), "application/geo+json")}, headers=_auth(keys, "admin"))
+    assert r.status_code == 422, r.text[:300]
+    problem = r.json()
+    assert "第 2 行" in problem["detail"] and "name" in problem["detail"]
+    assert {"row": 2, "field": "name"}.items() <= problem["errors"][0].items()
+    assert store.count("reserve_parcels") == before
