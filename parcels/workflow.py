@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from gis.crs import to_measure
-from gis.errors import InputError
+from gis.errors import InputError, RowError
 from parcels.schema import DELETED_STATUS, RESERVE_STATUSES
 
 SUPPLY_METHODS = ("出让", "划拨")
@@ -102,3 +102,32 @@ def check_parcel_place(geom, *, parcel_id: str, allowed_areas: list, others: dic
         if bad:
             text = "、".join(f"{fid}（{a:.1f} 平方米）" for fid, a in bad)
             raise InputError(f"地块 {parcel_id} 与其他储备地块重叠：{text}。", hint="储备地块之间重叠不得超过 1 平方米。")
+
+
+def reserve_overlap_errors(ids: list[str], geoms, others: dict[str, object]) -> list[RowError]:
+    """Rows of an import that would make two live reserve parcels overlap (SPEC §4), 1-based.
+
+    Checked among the imported parcels themselves and against `others` (the live parcels the
+    import lands beside). Areas in metres (EPSG:4546), the same 1 m² tolerance as an edit, so a
+    shared boundary never counts. Like `check_parcel_place` it depends on rows other writers may
+    change, so the import runs it inside its write transaction (`Store.import_features(check=…)`)."""
+    geoms = np.asarray(geoms, dtype=object)
+    live = [i for i, g in enumerate(geoms) if g is not None and not shapely.is_empty(g)]
+    if not live:
+        return []
+    mine = to_measure(geoms[live])
+    other_ids = list(others)
+    theirs = to_measure(np.asarray([others[k] for k in other_ids], dtype=object)) if other_ids else np.empty(0, dtype=object)
+    pool = np.concatenate([mine, theirs])
+    labels = [ids[i] for i in live] + other_ids
+    tree = shapely.STRtree(pool)
+    left, right = tree.query(mine, predicate="intersects")
+    errors: list[RowError] = []
+    for a, b in zip(left.tolist(), right.tolist()):
+        if b < len(mine) and b <= a:  # each pair among the imported rows once, and never a row with itself
+            continue
+        area = float(shapely.area(shapely.intersection(mine[a], pool[b])))
+        if area > MAX_OVERLAP_M2:
+            where = f"本次导入第 {live[b] + 1} 行的 {labels[b]}" if b < len(mine) else f"已有储备地块 {labels[b]}"
+            errors.append(RowError(live[a] + 1, "geometry", f"与{where}重叠 {area:.1f} 平方米", ids[live[a]]))
+    return errors

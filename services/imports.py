@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gis.store import Store
+from services.parcel_edits import RESERVE
 
 
 def import_file(store: Store, layer: str, path, *, crs: str | None = None, encoding: str | None = None, mode: str = "append", user: str, geometry_source: str = "surveyed", source_layer: str | None = None, label: str | None = None):
@@ -32,6 +33,43 @@ def import_file(store: Store, layer: str, path, *, crs: str | None = None, encod
     ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
     spec = LAYERS.get(layer)
     report = store.import_features(
-        layer, ready, mode=mode, user=user, geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer, reason=f"import {name}"
+        layer, ready, mode=mode, user=user, geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer, reason=f"import {name}",
+        check=_reserve_overlap_check(ready) if layer == RESERVE else None,
     )
     return report, read, warnings
+
+
+def _reserve_overlap_check(ready):
+    """No imported reserve parcel may overlap another live one (SPEC §4): checked in the transaction."""
+    import numpy as np
+
+    from parcels import workflow
+    from parcels.schema import DELETED_STATUS
+
+    ids = [str(v) for v in ready["id"].tolist()]
+    geoms = np.asarray(ready.geometry.values, dtype=object)
+    statuses = ready["status"].tolist() if "status" in ready.columns else [None] * len(ready)
+    live = np.array([s != DELETED_STATUS for s in statuses], dtype=bool)
+    checked = geoms.copy()
+    checked[~live] = None  # a cancelled parcel holds no land; rows keep their numbers
+
+    def check(view) -> None:
+        others: dict = {}
+        present = [g for g in geoms[live] if g is not None]
+        if present and view.layer_exists(RESERVE):
+            import shapely
+
+            bounds = shapely.total_bounds(np.asarray(present, dtype=object))
+            near = view.read_layer(RESERVE, columns=["id", "status"], bbox=tuple(float(b) for b in bounds))
+            others = {r.id: r.geometry for r in near.itertuples() if getattr(r, "status", None) != DELETED_STATUS and r.geometry is not None}
+        errors = workflow.reserve_overlap_errors(ids, checked, others)
+        if errors:
+            from gis.errors import InputError
+
+            raise InputError(
+                f"导入被拒绝：{len(errors)} 个储备地块与其他储备地块重叠，数据库未作任何修改。",
+                errors,
+                hint="储备地块之间重叠不得超过 1 平方米（SPEC §4）：请核对坐标系与边界后重新导入；整体替换请用 mode=replace。",
+            )
+
+    return check

@@ -69,6 +69,10 @@ def test_planted_by_import_never_reaches_anonymous_maps(api, tmp_path):
 
     parcels = store.read_layer("reserve_parcels").head(3).copy()
     parcels["id"] = [f"IMP-{i}" for i in range(len(parcels))]
+    from shapely.affinity import translate
+
+    # clear of every live parcel (reserve parcels may not overlap, SPEC §4)
+    parcels["geometry"] = [translate(g, 0.3 + 0.05 * i, 0.0) for i, g in enumerate(parcels.geometry)]
     parcels["TAX"] = SENTINEL_TAX  # upper case, as a shapefile's DBF would name it
     parcels["energy_tce"] = SENTINEL_TEXT
     path = tmp_path / "planted.geojson"

@@ -467,3 +467,45 @@ def test_history_hides_users_reasons_and_restricted_values_below_analyst(api):
     assert analyst[2]["old"]["tax"] == 321.5 and analyst[2]["new"]["tax"] == 400.0
     admin = client.get(url + "/history", headers=keys["admin"]).json()["history"]
     assert admin == analyst
+
+
+# --- imports keep reserve parcels apart too (SPEC §4) ---------------------------------------
+
+
+def test_reserve_import_may_not_overlap(tmp_path, store_url):
+    """An import is checked like an edit: among its rows and against live parcels, in its transaction."""
+    import geopandas as gpd
+    from shapely.affinity import translate
+
+    from api_support import load_sample
+    from gis.errors import InputError
+    from gis.store import open_store
+    from services.imports import import_file
+
+    store = open_store(store_url)
+    try:
+        load_sample(store)
+        parcels = store.read_layer("reserve_parcels")
+        first = parcels.iloc[0]
+        before = store.count("reserve_parcels")
+        rows = gpd.GeoDataFrame(
+            {"id": ["NEW-1", "NEW-2", "NEW-3"], "name": ["压占已有地块", "远离", "与 NEW-2 重叠"]},
+            geometry=[first.geometry, translate(first.geometry, 0.2, 0.2), translate(first.geometry, 0.2005, 0.2)],
+            crs=4490,
+        )
+        path = tmp_path / "overlap.geojson"
+        rows.to_file(path, driver="GeoJSON")
+        with pytest.raises(InputError) as err:
+            import_file(store, "reserve_parcels", path, user="test", geometry_source="digitized")
+        found = {(e.row, e.feature_id): e.message for e in err.value.errors}
+        # each overlapping pair once: row 1 over an existing parcel, rows 2 and 3 over each other
+        assert set(found) == {(1, "NEW-1"), (2, "NEW-2")}, err.value.errors
+        assert first["id"] in found[(1, "NEW-1")] and "第 3 行的 NEW-3" in found[(2, "NEW-2")]
+        assert first["id"] in err.value.render() and "重叠" in err.value.detail
+        assert store.count("reserve_parcels") == before
+        # apart from everything: accepted
+        rows.iloc[[1]].to_file(tmp_path / "ok.geojson", driver="GeoJSON")
+        report, _, _ = import_file(store, "reserve_parcels", tmp_path / "ok.geojson", user="test", geometry_source="digitized")
+        assert report.inserted == 1 and store.count("reserve_parcels") == before + 1
+    finally:
+        store.close()

@@ -508,8 +508,13 @@ class Store(ABC):
         geometry_type: str = "GEOMETRY",
         title: str | None = None,
         reason: str | None = None,
+        check=None,
     ) -> ImportReport:
-        """All-or-nothing: the rows land with their history, or nothing changes at all."""
+        """All-or-nothing: the rows land with their history, or nothing changes at all.
+
+        `check(view)`: a domain rule against the rows the import lands beside (no two reserve
+        parcels may overlap), run inside the transaction with the layer locked against every other
+        writer and after a replace has removed the old rows — as for `update_feature`."""
         check_layer_name(name)
         if mode not in ("append", "replace"):
             raise InputError(f"导入模式“{mode}”不合法。", hint="请使用 append（追加）或 replace（替换）。")
@@ -542,6 +547,8 @@ class Store(ABC):
                 self._create_layer_table(cur, name, geometry_type, title or name)
                 cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
             self._column_cache.pop(name, None)
+            if exists and check is not None:
+                self._lock_layer(cur, name, exclusive=True)
             existing_cols = self._table_columns(cur, name)
             for c in attrs:
                 if c not in existing_cols:
@@ -562,6 +569,8 @@ class Store(ABC):
                         rows,
                         hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
                     )
+            if check is not None:
+                check(TxView(self, cur))
             cols = ["id"] + [c for c in attrs if c != "id"]
             col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
             blobs = self._geom_to_db(geoms)
