@@ -19,9 +19,11 @@ shorter than `limit` at offset 0 is its own count.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -232,6 +234,10 @@ class _Translator:
     def fail(self, detail: str, hint: str | None = None):
         raise FilterError(detail, hint=hint or "请参照 /collections/{id}/queryables 所列字段，按 CQL2 语法书写过滤条件。")
 
+    def check_text(self, text: str) -> None:
+        if "\x00" in text:
+            self.fail("过滤条件中的文本含有空字符（NUL，%00），任何字段都不会含有它。", "请去掉文本中的 %00。")
+
     def queryable_hint(self) -> str:
         names = ", ".join(sorted(self.columns))
         return f"可用字段（queryables）：{names}, geometry。"
@@ -261,8 +267,13 @@ class _Translator:
             f = float(node)
             if not math.isfinite(f):
                 self.fail("过滤条件中的数值不是有限数。")
+            if abs(f) >= INT64_LIMIT:
+                # What SQLite (int64) and PostgreSQL bigint can compare alike; the cql2 parser
+                # hands every number over as a double, so bigger ones have lost their digits.
+                self.fail(f"过滤条件中的数值 {node!r} 超出可比较的范围（绝对值须小于 2^63，即 9223372036854775808）。", "请检查数值的位数。")
             return _Val(self.ph(), [int(f) if f.is_integer() and abs(f) < 2**53 else f], "NUMBER")
         if isinstance(node, str):
+            self.check_text(node)
             return _Val(self.ph(), [node], "TEXT")
         if isinstance(node, list):
             self.fail("数组只能用于 IN 运算。")
@@ -338,8 +349,7 @@ class _Translator:
             if len(args) < 2:
                 self.fail(f"{op.upper()} 至少需要两个条件。")
             parts = [self.predicate(a, depth + 1) for a in args]
-            sql = f" {op.upper()} ".join(f"({p.sql})" for p in parts)
-            return _Val(sql, [x for p in parts for x in p.params], "BOOL")
+            return _Val(_balanced(op.upper(), [p.sql for p in parts]), [x for p in parts for x in p.params], "BOOL")
         if op == "not":
             if len(args) != 1:
                 self.fail("NOT 只接受一个条件。")
@@ -366,6 +376,7 @@ class _Translator:
                     a = _Val(f"LOWER({a.sql})", a.params, "TEXT")
             if not isinstance(pattern_node, str):
                 self.fail("LIKE 的模式必须是文本，如 '%光电%'。")
+            self.check_text(pattern_node)
             if a.sql.startswith("LOWER("):
                 pattern_node = pattern_node.lower()
             if self.pg:
@@ -452,6 +463,20 @@ class _Translator:
         return _Val(f"{pre} AND {fn}", [x1, x0, y1, y0, wkb], "BOOL")
 
 
+INT64_LIMIT = 2**63
+
+
+def _balanced(op: str, parts: list[str]) -> str:
+    """`a AND b AND c …` as a balanced tree of parentheses. Why: SQLite and PostgreSQL parse a
+    flat chain into a left-deep tree, and SQLite refuses a tree deeper than 1 000
+    (SQLITE_MAX_EXPR_DEPTH), so a long flat list of conditions would be a 500; balanced, the
+    depth is log2 of their number. The parameters keep their left-to-right order."""
+    if len(parts) <= 2:
+        return f" {op} ".join(f"({p})" for p in parts)
+    mid = len(parts) // 2
+    return f"({_balanced(op, parts[:mid])}) {op} ({_balanced(op, parts[mid:])})"
+
+
 def like_to_glob(pattern: str) -> str:
     """CQL2 LIKE (% _ with backslash escape, case-sensitive) → SQLite GLOB (also case-sensitive)."""
     out = []
@@ -475,43 +500,264 @@ def like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
-def _max_nesting(text: str) -> int:
-    """Deepest bracket nesting of a CQL2 text or JSON document (brackets inside quotes included:
-    an over-estimate only ever refuses a pathological filter)."""
-    depth = deepest = 0
+# --- bounding the native parser ---------------------------------------------------------------
+# `cql2.parse_text` is a recursive-descent (pest) parser in Rust that holds the GIL. Measured with
+# cql2 0.6.0 on this machine (tests/test_cql2_fuzz.py re-checks the server side):
+#
+# * Stack: at the default 8 MiB stack (the event loop's and every pool thread's) it overflows
+#   and the *process* dies (SIGSEGV/abort, no exception) at about 3 400 unary minus signs or
+#   `NOT `s, 1 530 balanced parentheses, 1 060 `NOT (` levels, 3 050 nested function calls,
+#   4 000 chained comparisons (`a = 1 = 1 …`) and 10 000 chained subtractions. All of these fit
+#   in MAX_FILTER_CHARS. A 256 MiB thread stack survives most of them at the character cap, but
+#   not all (20 000 unclosed `(`).
+# * Time: on a syntax error inside nested parentheses it backtracks exponentially: 12 levels
+#   take 50–130 ms, 16 levels 0.3–0.9 s, 20 levels 4–10 s, and 400 sibling groups 10 deep
+#   0.4 s — all with the GIL held, so a thread cannot bound it; the whole server stops.
+#
+# Hence two defences. (a) `prescan_cql2` refuses, in one linear regex pass, what real filters
+# never need: unbalanced brackets, more than MAX_PAREN_DEPTH nested parentheses, an operator
+# nesting estimate above MAX_FILTER_DEPTH (every unary or non-AND/OR binary operator since the
+# last AND/OR/comma counts as one level, every enclosing bracket as one more), more than
+# MAX_FILTER_TOKENS tokens; cql2-json: bracket depth above MAX_JSON_DEPTH. The margins: depth 60
+# against ≥ 1 060 levels that kill the default stack, 10 parentheses against the 16+ that make
+# parsing take seconds. (b) What passes is parsed in a separate worker process (`_ParserPool`)
+# with PARSE_TIMEOUT_S: a crash or a runaway parse there costs that worker (restarted on the
+# next filter) and the caller a 400, never the server.
+
+MAX_PAREN_DEPTH = 10
+MAX_FILTER_TOKENS = 6_000
+MAX_JSON_DEPTH = 2 * MAX_FILTER_DEPTH + 8
+PARSE_TIMEOUT_S = 3.0
+PARSE_WORKERS = 2
+PARSE_WAIT_S = 10.0
+
+_TOKENS = re.compile(
+    r"""(?P<ws>\s+)
+    |(?P<str>'(?:[^']|'')*'?)
+    |(?P<qid>"(?:[^"]|"")*"?)
+    |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    |(?P<word>[^\W\d][\w.:]*)
+    |(?P<open>[(\[])
+    |(?P<close>[)\]])
+    |(?P<comma>,)
+    |(?P<op><>|<=|>=|!=|[-+*/%^=<>])
+    |(?P<other>.)""",
+    re.X | re.S,
+)
+_RESET_WORDS = {"and", "or"}
+_OP_WORDS = {"not", "like", "between", "in", "is", "div"}
+
+
+def _too_complex(what: str) -> FilterError:
+    return FilterError(f"过滤条件过于复杂：{what}。", hint="请简化过滤条件（拆成多次查询，或改用 bbox 参数）。")
+
+
+def prescan_cql2(text: str, lang: str) -> None:
+    """Refuse, before any parser sees it, a filter whose nesting or size could crash or stall
+    the native CQL2 parser (see the figures above). Linear in the text; raises FilterError."""
+    if lang == "cql2-json":
+        _prescan_json(text)
+        return
+    tokens = 0
+    stack: list[int] = []  # per open bracket: the enclosing level's operator count at the bracket
+    outer = 0  # sum over open brackets of (1 + their level's operators)
+    ops = 0  # operators at the current level since its last AND/OR/comma
+    for m in _TOKENS.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        tokens += 1
+        if kind == "open":
+            stack.append(ops)
+            outer += 1 + ops
+            ops = 0
+            if len(stack) > MAX_PAREN_DEPTH:
+                raise _too_complex(f"括号嵌套超过 {MAX_PAREN_DEPTH} 层")
+        elif kind == "close":
+            if not stack:
+                raise FilterError("过滤条件的括号不配对：多了右括号“)”。", hint="请检查每个“(”都有对应的“)”。")
+            ops = stack.pop()
+            outer -= 1 + ops
+        elif kind == "comma" or (kind == "word" and m.group().lower() in _RESET_WORDS):
+            ops = 0
+        elif kind == "op" or (kind == "word" and m.group().lower() in _OP_WORDS):
+            ops += 1
+            if outer + ops > MAX_FILTER_DEPTH:
+                raise _too_complex(f"运算符嵌套超过 {MAX_FILTER_DEPTH} 层（如连续的 NOT 或负号）")
+        if tokens > MAX_FILTER_TOKENS:
+            raise _too_complex(f"超过 {MAX_FILTER_TOKENS} 个词元")
+    if stack:
+        raise FilterError(f"过滤条件的括号不配对：缺少 {len(stack)} 个右括号“)”。", hint="请检查每个“(”都有对应的“)”。")
+
+
+def _prescan_json(text: str) -> None:
+    """Bracket depth and item count of a JSON document, strings skipped, in one pass."""
+    depth = items = 0
+    in_str = escaped = False
     for ch in text:
-        if ch in "([{":
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif ch in ")]}":
-            depth = max(depth - 1, 0)
-    return deepest
+            if depth > MAX_JSON_DEPTH:
+                raise _too_complex(f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层")
+        elif ch in "]}":
+            depth -= 1
+        elif ch == ",":
+            items += 1
+            if items > MAX_FILTER_TOKENS:
+                raise _too_complex(f"超过 {MAX_FILTER_TOKENS} 项")
+
+
+_WORKER = r"""
+import json, sys
+import cql2
+for line in sys.stdin.buffer:
+    try:
+        req = json.loads(line)
+        expr = cql2.parse_json(req["text"]) if req["lang"] == "cql2-json" else cql2.parse_text(req["text"])
+        answer = {"tree": expr.to_json()}
+        del expr
+    except Exception as exc:
+        answer = {"error": str(exc)}
+    try:
+        data = json.dumps(answer)
+    except (RecursionError, ValueError):
+        data = json.dumps({"error": "nesting too deep"})
+    sys.stdout.buffer.write(data.encode() + b"\n")
+    sys.stdout.buffer.flush()
+"""
+
+
+class _ParserGone(Exception):
+    """The worker died (crash) or overran PARSE_TIMEOUT_S."""
+
+
+class _ParserProcess:
+    """One `python -c _WORKER` child speaking JSON lines over its stdin/stdout."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        self.buf = b""
+
+    def ask(self, lang: str, text: str, timeout: float) -> dict:
+        import os
+        import select
+
+        deadline = time.monotonic() + timeout
+        try:
+            self.proc.stdin.write(json.dumps({"lang": lang, "text": text}, ensure_ascii=False).encode("utf-8") + b"\n")
+        except OSError as exc:
+            raise _ParserGone("crash") from exc
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _ParserGone("timeout")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise _ParserGone("crash")
+                self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        try:
+            return json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise _ParserGone("garbled") from exc
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class _ParserPool:
+    """Up to PARSE_WORKERS parser processes, started on demand and reused; one that crashes or
+    overruns is killed and replaced by the next request. Re-created after a fork (a child must
+    not share its parent's pipes)."""
+
+    def __init__(self, size: int):
+        import os
+
+        self.size = size
+        self.idle: list[_ParserProcess] = []
+        self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(size)
+        self.pid = os.getpid()
+        self.crashes = 0
+        self.timeouts = 0
+
+    def parse(self, lang: str, text: str) -> dict:
+        import os
+
+        if not self.slots.acquire(timeout=PARSE_WAIT_S):
+            raise FilterError("过滤条件解析繁忙，请稍后重试。", hint="同时提交的复杂过滤条件过多。")
+        try:
+            with self.lock:
+                if self.pid != os.getpid():
+                    self.idle, self.pid = [], os.getpid()
+                worker = self.idle.pop() if self.idle else None
+            if worker is None or worker.proc.poll() is not None:
+                worker = _ParserProcess()
+            try:
+                answer = worker.ask(lang, text, PARSE_TIMEOUT_S)
+            except _ParserGone as gone:
+                worker.close()
+                if str(gone) == "timeout":
+                    self.timeouts += 1
+                    raise _too_complex(f"解析超过 {PARSE_TIMEOUT_S:g} 秒") from None
+                self.crashes += 1
+                raise FilterError(f"过滤条件（{lang}）无法解析：解析器无法处理这样的结构。", hint="请简化过滤条件（减少嵌套与连续运算符）。") from None
+            with self.lock:
+                self.idle.append(worker)
+            return answer
+        finally:
+            self.slots.release()
+
+    def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for w in idle:
+            w.close()
+
+
+PARSER = _ParserPool(PARSE_WORKERS)
+atexit.register(PARSER.close)
 
 
 def parse_cql2(text: str, lang: str | None = None) -> dict:
-    """CQL2 text or JSON → the standard CQL2-JSON tree, via the `cql2` library."""
-    import cql2
-
+    """CQL2 text or JSON → the standard CQL2-JSON tree, via the `cql2` library, bounded first by
+    `prescan_cql2` and run in a parser process (see the figures above)."""
     if len(text) > MAX_FILTER_CHARS:
         raise FilterError(f"过滤条件过长（超过 {MAX_FILTER_CHARS} 个字符）。", hint="请简化过滤条件或改用 bbox 参数。")
     lang = (lang or "").lower() or ("cql2-json" if text.lstrip().startswith("{") else "cql2-text")
     if lang not in ("cql2-text", "cql2-json"):
         raise FilterError(f"不支持的 filter-lang “{lang}”。", hint="可用：cql2-text、cql2-json。")
-    depth = _max_nesting(text)
-    if depth > MAX_FILTER_DEPTH:
-        # The parser recurses natively: thousands of nested brackets overflow its stack and take
-        # the whole process down, so they are refused before it ever sees them.
-        raise FilterError(f"过滤条件嵌套过深（{depth} 层，上限 {MAX_FILTER_DEPTH} 层）。", hint="请简化过滤条件。")
-    try:
-        expr = cql2.parse_json(text) if lang == "cql2-json" else cql2.parse_text(text)
-        tree = expr.to_json()
-    except Exception as exc:  # ParseError, ValidationError, ValueError from bad JSON
-        first = str(exc).strip().splitlines()
+    prescan_cql2(text, lang)
+    answer = PARSER.parse(lang, text)
+    if "error" in answer:
+        first = str(answer["error"]).strip().splitlines()
         raise FilterError(
             f"过滤条件（{lang}）语法有误：{' '.join(first[:6])[:400]}",
             hint="CQL2 文本示例：use = '工业' AND area_mu > 100；空间：S_INTERSECTS(geometry, BBOX(112.5,32.9,112.7,33.1))。",
-        ) from None
-    return tree
+        )
+    return answer["tree"]
 
 
 def cql2_to_sql(store: Store, layer: str, tree: dict, columns: dict[str, str], filter_crs: OgcCrs | None = None) -> Clause:
@@ -721,9 +967,9 @@ def _where(store: Store, layer: str, q: ItemsQuery) -> tuple[str, list]:
             clauses.append(f"fid IN (SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) AND lg_bbox(geom, ?, ?, ?, ?)")
             params += [x1, x0, y1, y0, x0, y0, x1, y1]
     for c in q.where:
-        clauses.append(f"({c.sql})")
+        clauses.append(c.sql)
         params += c.params
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return (" WHERE " + _balanced("AND", clauses)) if clauses else "", params
 
 
 def _order(store: Store, q: ItemsQuery) -> str:
@@ -844,6 +1090,8 @@ def fetch_item(store: Store, layer: str, feature_id: str, *, crs: OgcCrs | None 
     """One feature as serialised GeoJSON, or None."""
     q = ItemsQuery(limit=1, crs=crs or SUPPORTED[CRS84], hidden=hidden, properties=properties)
     cols, kinds = _output_columns(store, layer, q)
+    if "\x00" in feature_id:  # no stored id holds NUL (and PostgreSQL text cannot even take it)
+        return None
     if store.kind == "postgis":
         rows = _execute(store, f"SELECT {_pg_feature_sql(cols, q.crs)} FROM {quote(layer)} t WHERE id = %s", [feature_id])
         return rows[0][0] if rows else None
