@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -239,8 +240,17 @@ def queryables(request: Request, access: LayerAccess = Depends(layer_access), f:
 
 # --- items ----------------------------------------------------------------------------------
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_PROPERTY_FILTERS = 20
+
+
 def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> list[Clause]:
-    """`?use=工业` style equality filters on queryables (Part 3 queryables-query-parameters)."""
+    """`?use=工业` style equality filters on queryables (Part 3 queryables-query-parameters).
+
+    Values are checked against what both stores can hold before they reach SQL, so the same
+    request gets the same 400 on either: integers within int64 (SQLite's INTEGER, PostgreSQL's
+    bigint; Python's sqlite3 raised OverflowError → 500), finite numbers, and no NUL in text
+    (PostgreSQL text cannot hold it; psycopg raised DataError → 500)."""
     out = []
     ph = "%s" if pg else "?"
     from gis.store.base import quote
@@ -249,11 +259,15 @@ def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> li
         if key in ITEMS_PARAMS:
             continue
         kind = columns[key]
+        if "\x00" in value:
+            raise ParamError(f"参数 {key} 的值含有空字符（NUL，%00），任何字段都不会含有它。", [RowError(None, key, "含空字符")], hint="请去掉值中的 %00。")
         try:
             if kind == "INTEGER":
                 v: object = int(value)
             elif kind == "REAL":
                 v = float(value)
+                if not math.isfinite(v):
+                    raise ValueError
             elif kind == "BOOLEAN":
                 if value.lower() not in ("true", "false", "1", "0"):
                     raise ValueError
@@ -262,8 +276,16 @@ def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> li
                 v = value
         except ValueError:
             raise ParamError(f"参数 {key} 的值“{value[:40]}”与字段类型不符。", [RowError(None, key, "类型不符")]) from None
+        if kind == "INTEGER" and not INT64_MIN <= v <= INT64_MAX:
+            raise ParamError(
+                f"参数 {key} 的值“{value[:40]}”超出整数范围（{INT64_MIN} 到 {INT64_MAX}）。",
+                [RowError(None, key, "超出整数范围")],
+                hint=f"字段 {key} 是整数字段，请给出范围内的整数。",
+            )
         ident = quote(key).replace("%", "%%") if pg else quote(key)
         out.append(Clause(f"{ident} = {ph}", [v]))
+    if len(out) > MAX_PROPERTY_FILTERS:
+        raise ParamError(f"字段等值过滤参数过多（{len(out)} 个，上限 {MAX_PROPERTY_FILTERS} 个）。", hint="请改用 filter 参数（CQL2，可用 IN 列表）。")
     return out
 
 
@@ -284,22 +306,42 @@ async def items(
     f: str | None = Query(None, description="json | html"),
 ) -> Response:
     args = (request, access, limit, offset, bbox, crs, filter_crs, properties, filter, filter_lang, sortby, f)
-    return await on_store(request, _items, *args, heavy=limit > HEAVY_PAGE)
+    return await on_store(request, _items, *args, heavy=_costly_page(request, limit, offset, filter, sortby, f))
 
 
 HEAVY_PAGE = 1000
 """Pages above this many features leave the GeoPackage event loop (see on_store)."""
+HEAVY_OFFSET = 10_000
+"""SQLite walks every skipped row: an offset beyond this costs more than the page itself."""
+
+
+def _costly_page(request: Request, limit: int, offset: int, filter: str | None, sortby: str | None, f: str | None) -> bool:
+    """Whether an items request may cost more than a few milliseconds on GeoPackage, decided
+    from the request alone (no store access). Cheap: a plain page (optionally with bbox, which
+    the R-tree answers) of ≤ HEAVY_PAGE features at a small offset. Costly: a CQL2 filter (its
+    parse and an unindexed scan), sortby (a sort of the whole match), `?field=value` filters
+    (unindexed), a large offset, HTML output (the page is re-parsed and rendered), a big page."""
+    if limit > HEAVY_PAGE or offset > HEAVY_OFFSET or (filter is not None and filter.strip()) or sortby:
+        return True
+    if any(k not in ITEMS_PARAMS for k in request.query_params.keys()):
+        return True
+    if (f or "").lower() == "html" or (not f and "text/html" in request.headers.get("accept", "")):
+        return True
+    return False
 
 
 async def on_store(request: Request, fn, *args, heavy: bool = False):
-    """Run a store call: inline for GeoPackage, in the thread pool for PostGIS and heavy pages.
+    """Run a store call: inline for cheap GeoPackage work, in the thread pool for PostGIS and
+    for costly GeoPackage work.
 
-    A GeoPackage page is CPU work under the GIL (SQLite, shapely, JSON); spreading it over
+    A small GeoPackage page is CPU work under the GIL (SQLite, shapely, JSON); spreading it over
     threads only adds GIL convoying, so it runs on the event loop (2–3× the throughput measured
-    with 8 clients). But a 10 000-feature page holds the loop for seconds, and every map tile
-    and small query behind it would wait that long: a heavy page runs in a thread, where the
-    interpreter switches to the loop every few milliseconds. A PostGIS page mostly waits for
-    the database, so threads overlap that wait.
+    with 8 clients). But anything costly — a filtered or sorted scan, a big page, a cold map tile
+    (up to 0.9 s) — would hold the loop for all that time, and every request behind it, /health
+    included, would wait: the caller says so with `heavy` (see _costly_page, and the tiles
+    router, which serves cached tiles inline), and such work runs in a thread, where the
+    interpreter switches back to the loop every few milliseconds. A PostGIS call mostly waits
+    for the database, so threads overlap that wait.
     """
     if heavy or request.app.state.store.kind == "postgis":
         from starlette.concurrency import run_in_threadpool
