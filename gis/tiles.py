@@ -168,13 +168,38 @@ class _TileCache:
 CACHE = _TileCache(int(TILE_CACHE_MB * 1024 * 1024))
 
 
+def tile_columns(columns: list[str]) -> list[str]:
+    """The attribute columns of a tile in one canonical form: sorted, each once. Why: they are
+    part of the cache key and the ETag, and `properties=a,b` and `properties=b,a,a` ask for the
+    same tile (an MVT feature's attributes are a set), so they must share one cache entry and
+    one ETag instead of filling the cache with copies."""
+    return sorted(set(columns))
+
+
+def _cache_key(store: Store, layer: str, revision, z: int, x: int, y: int, columns: list[str]) -> tuple:
+    return (store.url, layer, revision, z, x, y, tuple(columns))
+
+
+def cached_tile(store: Store, layer: str, z: int, x: int, y: int, columns: list[str]) -> tuple[bytes, str] | None:
+    """The cached (bytes, ETag) of a tile, or None when it would have to be built. Cheap (one
+    revision lookup), so the API answers a hit on the event loop and builds a miss in a thread."""
+    check_tile(z, x, y)
+    if CACHE.max_bytes <= 0:
+        return None
+    revision = store.revision(layer)
+    if revision is None:
+        return None
+    return CACHE.get(_cache_key(store, layer, revision, z, x, y, tile_columns(columns)))
+
+
 def tile_mvt(store: Store, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None, *, use_cache: bool = True) -> tuple[bytes, str]:
     """The MVT bytes of one tile (layer name = the collection id) and a strong ETag."""
     check_tile(z, x, y)
+    columns = tile_columns(columns)
     # The revision is read before the rows: a write landing in between can only make the cached
     # tile newer than its key, never older.
     revision = store.revision(layer) if use_cache and CACHE.max_bytes > 0 else None
-    key = (store.url, layer, revision, z, x, y, tuple(columns))
+    key = _cache_key(store, layer, revision, z, x, y, columns)
     if revision is not None:
         hit = CACHE.get(key)
         if hit is not None:

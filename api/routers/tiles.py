@@ -6,6 +6,8 @@ restricted tiles are `private`. `If-None-Match` with the tile's ETag gets a 304.
 
 `properties=id,use` (comma-separated) limits the attributes carried by each feature, checked
 against the visible columns exactly like the items route; the default is every visible column.
+Order and repeats do not matter (`gis.tiles.tile_columns`): `properties=b,a,a` is the tile,
+cache entry and ETag of `properties=a,b`.
 Why: encoding is the tile's main cost and a map only needs its style fields in the tiles — its
 popup fetches the clicked feature from `/items/{featureId}`.
 """
@@ -17,7 +19,7 @@ from fastapi.responses import Response
 
 from api.dependencies import LayerAccess, layer_access, layer_is_public, properties_param
 from gis.store.query import check_properties, visible_columns
-from gis.tiles import TILE_TTL_S, tile_mvt
+from gis.tiles import TILE_TTL_S, cached_tile, tile_columns, tile_mvt
 
 router = APIRouter()
 MVT = "application/vnd.mapbox-vector-tile"
@@ -39,14 +41,28 @@ async def tile(
 ) -> Response:
     from api.routers.features import on_store
 
-    return await on_store(request, _tile, request, z, x, y, access, properties)
+    store = request.app.state.store
+    if store.kind != "postgis":
+        # A cached tile is a dictionary lookup: answered on the event loop. A cold one (up to
+        # 0.9 s on GeoPackage) is built in a thread so it never holds up other requests.
+        hit = _tile(request, z, x, y, access, properties, cached_only=True)
+        if hit is not None:
+            return hit
+    return await on_store(request, _tile, request, z, x, y, access, properties, heavy=True)
 
 
-def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess, properties: list[str] | None = None) -> Response:
+def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess, properties: list[str] | None = None, cached_only: bool = False) -> Response | None:
+    """The tile response; with `cached_only`, None unless the tile is in the cache."""
     store = request.app.state.store
     kinds = visible_columns(store, access.name, access.hidden)
-    columns = list(kinds) if properties is None else list(dict.fromkeys(check_properties(properties, kinds)))
-    data, etag = tile_mvt(store, access.name, z, x, y, columns, kinds)
+    columns = tile_columns(list(kinds) if properties is None else check_properties(properties, kinds))
+    if cached_only:
+        found = cached_tile(store, access.name, z, x, y, columns)
+        if found is None:
+            return None
+        data, etag = found
+    else:
+        data, etag = tile_mvt(store, access.name, z, x, y, columns, kinds)
     cache = f"public, max-age={int(TILE_TTL_S)}" if layer_is_public(access.name) else f"private, max-age={int(TILE_TTL_S)}"
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization"}
     if request.headers.get("if-none-match") == etag:
