@@ -148,6 +148,14 @@ def test_nul_bytes_are_4xx_on_both_stores(env):
     assert c.get(ITEMS + "/RP-01").status_code == 200  # the connection survived on PostGIS too
 
 
+def test_errors_do_not_echo_huge_names(env):
+    _, c, _ = env
+    huge = "x" * 15000
+    for params in ({"filter": huge + " = 1"}, {"sortby": huge}, {"properties": huge}):
+        body = problem(c.get(ITEMS, params=params), 400)
+        assert len(body["detail"]) < 400, (list(params), len(body["detail"]))
+
+
 # --- 5. tile cache key: properties order and repeats -----------------------------------------
 
 def test_tile_properties_order_shares_one_cache_entry(env):

@@ -302,7 +302,7 @@ class _Translator:
             return _Val("geom", [], "GEOMETRY")
         kind = self.columns.get(name)
         if kind is None:
-            self.fail(f"过滤条件中的字段“{name}”不存在或不可查询。", self.queryable_hint())
+            self.fail(f"过滤条件中的字段“{_shown(name)}”不存在或不可查询。", self.queryable_hint())
         return _Val(self.ident(name), [], kind)
 
     def ident(self, name: str) -> str:
@@ -926,10 +926,17 @@ def visible_columns(store: Store, layer: str, hidden: frozenset[str] | set[str] 
     return {c: k for c, k in store.columns(layer).items() if not is_hidden(c, frozenset(hidden))}
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A name from the request as echoed in an error: shortened (a 20 000-character "field
+    name" must not come back whole) and with NUL made visible."""
+    text = text.replace("\x00", "\\0")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def check_properties(names: list[str], columns: dict[str, str]) -> list[str]:
     bad = [n for n in names if n not in columns]
     if bad:
-        raise FilterError(f"properties 中的字段不存在或不可见：{', '.join(bad)}。", hint="可用字段：" + ", ".join(columns) + "。")
+        raise FilterError(f"properties 中的字段不存在或不可见：{_shown(', '.join(bad), 200)}。", hint="可用字段：" + ", ".join(columns) + "。")
     return names
 
 
@@ -945,7 +952,7 @@ def parse_sortby(text: str | None, columns: dict[str, str]) -> list[tuple[str, b
         desc = part.startswith("-")
         name = part.lstrip("+-").strip()
         if name not in columns:
-            raise FilterError(f"sortby 中的字段“{name}”不存在或不可排序。", hint="可排序字段：" + ", ".join(columns) + "。")
+            raise FilterError(f"sortby 中的字段“{_shown(name)}”不存在或不可排序。", hint="可排序字段：" + ", ".join(columns) + "。")
         out.append((name, desc))
     if len(out) > 8:
         raise FilterError("sortby 字段过多（最多 8 个）。")
