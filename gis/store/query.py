@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import json
+import logging
 import math
 import re
 import threading
@@ -719,6 +720,9 @@ class _ParserPool:
                 answer = worker.ask(lang, text, PARSE_TIMEOUT_S)
             except _ParserGone as gone:
                 worker.close()
+                # Logged: a worker that dies on every filter (e.g. cql2 missing) must not pass
+                # for a run of bad filters.
+                logging.getLogger("landgis.query").warning("CQL2 parser worker lost (%s) on a %d-character %s filter; replaced", gone, len(text), lang)
                 if str(gone) == "timeout":
                     self.timeouts += 1
                     raise _too_complex(f"解析超过 {PARSE_TIMEOUT_S:g} 秒") from None
