@@ -6,24 +6,12 @@ import pandas as pd
 import pytest
 
 from gis.io import write_workbook
+from efficiency_support import small_enterprise_table
 from parcels.efficiency import load_policy, score_enterprises
 
 
 def table():
-    return pd.DataFrame({
-        "enterprise_id": [f"E{i:02d}" for i in range(12)],
-        "name": [f"企业{i}" for i in range(12)],
-        "above_scale": [True] * 8 + [False] * 4,
-        "land_area_mu": [10, 20, 15, 30, 8, 12, 40, 25, 6, 4, 9, 7],
-        "tax": [100, 150, 90, 120, 30, 60, 500, 80, 30, 10, 18, 14],
-        "revenue": [2000, 3000, 1800, 2500, 600, 900, 7000, 1500, 300, 80, 200, 150],
-        "profit": [100, 200, 90, 80, 10, 30, 600, 40, 10, 2, 5, 3],
-        "energy_tce": [200, 400, 150, 500, 60, 100, 600, 300, 30, 8, 20, 15],
-        "rd_expense": [60, 90, 40, 30, 5, 20, 350, 15, 0, 0, 0, 0],
-        "employees": [100, 150, 80, 120, 30, 50, 300, 90, 12, 8, 10, 9],
-        "park": ["光电产业园"] * 6 + ["机械装备产业园"] * 6,
-        "district": ["卧龙区"] * 12,
-    })
+    return small_enterprise_table().drop(columns=["value_added", "output_value"])
 
 
 def test_csv_columns_are_exactly_the_spec_ones():

@@ -6,7 +6,9 @@ job table's own rules (orphans, pruning, bounded lock waits) and the router's bo
 
 from __future__ import annotations
 
+
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -79,6 +81,22 @@ def analyst_key(store_url: str) -> dict:
     finally:
         s.close()
 
+
+
+@contextlib.contextmanager
+def holding_job_table(store_url: str):
+    """Another session holds the job table locked (PostgreSQL) or the file's write lock (SQLite)."""
+    if store_url.startswith("postgresql"):
+        other = psycopg.connect(store_url)
+        other.execute("LOCK TABLE landgis_jobs IN ACCESS EXCLUSIVE MODE")
+    else:
+        other = sqlite3.connect(store_url, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.rollback() if isinstance(other, psycopg.Connection) else other.execute("ROLLBACK")
+        other.close()
 
 def test_jobs_across_workers_and_restarts(store_url, record_property):
     key = analyst_key(store_url)  # the store is empty: serve loads the sample once, in the parent
@@ -225,20 +243,11 @@ def test_lock_wait_is_bounded(table, store_url):
     with a 503-class error instead of hanging (or a 500)."""
     from gis.store.jobs import JobStoreBusy
 
-    if store_url.startswith("postgresql"):
-        other = psycopg.connect(store_url)
-        other.execute("LOCK TABLE landgis_jobs IN ACCESS EXCLUSIVE MODE")
-    else:
-        other = sqlite3.connect(store_url, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-    try:
+    with holding_job_table(store_url):
         started = time.monotonic()
         with pytest.raises(JobStoreBusy) as caught:
             table.insert(id="f" * 16, kind="study-package", owner="x", total_steps=1, created="2026-01-01T00:00:00Z", worker="h:1:1")
         waited = time.monotonic() - started
-    finally:
-        other.rollback() if isinstance(other, psycopg.Connection) else other.execute("ROLLBACK")
-        other.close()
     assert 0.4 <= waited < 5, waited
     assert caught.value.status_code == 503 and "稍后重试" in caught.value.detail
     table.insert(id="f" * 16, kind="study-package", owner="x", total_steps=1, created="2026-01-01T00:00:00Z", worker="h:1:1")
@@ -318,18 +327,9 @@ def test_busy_job_table_answers_503(app_and_key, store_url):
     client = TestClient(app)
     assert client.get("/jobs/" + "0" * 16, headers=key).status_code == 404  # manager made, table exists
     app.state.jobs.jobs.lock_timeout_s = 0.5  # read by every write transaction
-    if store_url.startswith("postgresql"):
-        other = psycopg.connect(store_url)
-        other.execute("LOCK TABLE landgis_jobs IN ACCESS EXCLUSIVE MODE")
-    else:
-        other = sqlite3.connect(store_url, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-    try:
+    with holding_job_table(store_url):
         started = time.monotonic()
         r = client.post("/jobs", json={"kind": "study-package"}, headers=key)
         waited = time.monotonic() - started
-    finally:
-        other.rollback() if isinstance(other, psycopg.Connection) else other.execute("ROLLBACK")
-        other.close()
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
     assert "稍后重试" in r.json()["detail"] and waited < 5
