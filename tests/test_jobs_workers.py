@@ -6,7 +6,6 @@ job table's own rules (orphans, pruning, bounded lock waits) and the router's bo
 
 from __future__ import annotations
 
-
 import asyncio
 import contextlib
 import hashlib
