@@ -48,7 +48,7 @@ def json_body(model: type[Model], *, max_bytes: int = 256 * 1024, optional: bool
             if optional:
                 return model()
             raise BadBody("缺少请求体。", hint="请以 JSON 对象提交，Content-Type: application/json。")
-        data = _parse_object(raw)
+        data = parse_json_object(raw)
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -70,7 +70,7 @@ def json_object(*, max_bytes: int = 256 * 1024) -> Callable:
 
     async def dependency(request: Request) -> dict:
         raw = await _read_capped(request, max_bytes)
-        return _parse_object(raw) if raw.strip() else {}
+        return parse_json_object(raw) if raw.strip() else {}
 
     dependency.__name__ = "json_object"
     return dependency
@@ -89,10 +89,14 @@ async def _read_capped(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def _parse_object(raw: bytes) -> dict:
+def parse_json_object(raw: bytes) -> dict:
+    """JSON text → dict, or a Chinese 400: malformed, not an object, or nested past Python's
+    recursion limit (RecursionError was a 500 for `[[[[…` bodies)."""
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise BadBody("请求体 JSON 嵌套层数过深，已拒绝。", hint="请求体应为扁平的 JSON 对象，嵌套不超过数十层。") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadBody(f"请求体不是有效的 JSON：{str(exc)[:120]}", hint="请检查引号、逗号与括号是否配对。") from None
     if not isinstance(data, dict):
         raise BadBody("请求体应为 JSON 对象（{…}）。")

@@ -235,3 +235,32 @@ def test_nul_in_a_geojson_value_is_refused_not_cut_short(api, tmp_path):
     assert "第 2 行" in problem["detail"] and "name" in problem["detail"]
     assert {"row": 2, "field": "name"}.items() <= problem["errors"][0].items()
     assert store.count("reserve_parcels") == before
+
+
+@pytest.mark.parametrize("method,path", [
+    ("POST", "/scoring/efficiency"),
+    ("PATCH", "/collections/reserve_parcels/items/RP-01"),
+    ("POST", "/collections/reserve_parcels/items/RP-01/status"),
+    ("POST", "/standard-land/check"),
+    ("POST", "/study/land-balance"),
+    ("POST", "/jobs"),
+])
+def test_deeply_nested_json_is_a_4xx(api, method, path):
+    """`[[[[…` past Python's recursion limit was a RecursionError (500) in the JSON decoder."""
+    store, client, keys = api
+    for body in (b"[" * 30000 + b"]" * 30000, b'{"properties": {"x": ' + b"[" * 3000 + b"]" * 3000 + b"}}"):
+        r = client.request(method, path, content=body, headers={"content-type": "application/json", **_auth(keys, "admin")})
+        assert r.status_code in (400, 413, 422), (path, r.status_code, r.text[:200])
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_edit_bodies_are_models(api):
+    """Unknown fields of a status change or an edit are named (422), not silently ignored."""
+    store, client, keys = api
+    r = client.post("/collections/reserve_parcels/items/RP-01/status", json={"status": "已组卷上报", "reasn": "拼错的字段"}, headers=_auth(keys, "admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reasn"
+    r = client.post("/collections/reserve_parcels/items/RP-01/status", json={"reason": "缺少状态"}, headers=_auth(keys, "admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+    r = client.patch("/collections/reserve_parcels/items/RP-01", json={"type": "Feature", "properties": {"name": "改名"}, "reason": "测试", "colour": "red"}, headers=_auth(keys, "admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "colour"
+    assert store.get_feature("reserve_parcels", "RP-01")["name"] != "改名"

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services import scoring, standard_land
 from api.auth import Principal
-from api.bodies import json_object
+from api.bodies import json_object, parse_json_object
 from api.dependencies import requires
 from gis.errors import InputError
 
@@ -58,10 +58,7 @@ async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
     raw = await request.body()
     if len(raw) > cap:
         raise InputError(f"请求内容超过 {cap // 1024 // 1024} MB 上限。")
-    try:
-        body = json.loads(raw or b"{}")
-    except json.JSONDecodeError as exc:
-        raise InputError(f"请求体不是有效的 JSON：{exc}")
+    body = parse_json_object(raw) if raw.strip() else {}
     if not isinstance(body, dict) or not isinstance(body.get("rows"), list) or not body["rows"]:
         raise InputError("请求体应为 {\"rows\": [{...}, ...], \"policy\": \"henan_2019\"}，且 rows 不能为空。")
     if not all(isinstance(r, dict) for r in body["rows"]):

@@ -10,29 +10,49 @@ A wait that runs out answers 503 with Retry-After; nothing is written.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import shapely
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from services import parcel_edits
 from api.auth import Principal, require
-from api.dependencies import get_principal, layer_is_public
+from api.bodies import body_schema, json_body
+from api.dependencies import get_principal, get_store, layer_is_public, requires
 from gis.errors import InputError, NotFoundError
+from gis.store import Store
 from parcels.access import hidden_for, redact_mapping
+from services import parcel_edits
 
 router = APIRouter(tags=["地块变更 / parcel edits"])
 
 
-async def _json(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"请求体不是有效的 JSON：{exc}")
-    if not isinstance(body, dict):
-        raise InputError("请求体应为 JSON 对象。")
-    return body
+class StatusChange(BaseModel):
+    """A move of the approval workflow (SPEC §4): 计划报批 → 已组卷上报 → 已获批 → 已供地, back with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(..., description="新状态，如 已组卷上报 / the new status")
+    reason: str | None = Field(None, description="原因（退回、注销时必填）/ reason (required to go back or cancel)")
+    date: str | None = Field(None, description="状态日期 YYYY-MM-DD / status date")
+    supply_method: str | None = Field(None, description="供地方式：出让 | 划拨 / supply method (for 已供地)")
+
+
+class ParcelEdit(BaseModel):
+    """A GeoJSON Feature of the parcel's new geometry and/or properties, plus the edit's reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str | None = Field(None, description="Feature")
+    id: str | int | None = None
+    bbox: list[float] | None = None
+    geometry: dict[str, Any] | None = Field(None, description="EPSG:4490 经纬度 GeoJSON 几何 / geometry in lon/lat")
+    properties: dict[str, Any] | None = None
+    reason: str | None = Field(None, description="修改原因 / reason of the edit")
+
+
+EDIT_BODY_BYTES = 5 * 1024 * 1024
+"""A surveyed parcel of several thousand vertices is a few hundred KB of GeoJSON; 5 MB is ample."""
 
 
 def _feature_json(props: dict) -> dict:
@@ -40,47 +60,43 @@ def _feature_json(props: dict) -> dict:
     return {"type": "Feature", "id": props.get("id"), "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None, "properties": props}
 
 
-def _text(body: dict, key: str) -> str | None:
-    value = body.get(key)
-    return None if value is None else str(value)
-
-
 async def _write(fn, *args, **kw) -> JSONResponse:
     """Run a blocking store write in the thread pool (StoreBusy → 503 + Retry-After, api/errors.py)."""
     return JSONResponse(_feature_json(await run_in_threadpool(fn, *args, **kw)))
 
 
-@router.post("/collections/reserve_parcels/items/{featureId}/status", summary="变更报批状态 / change status")
-async def change_status(featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
-    require(principal, "admin", "变更地块状态")
-    body = await _json(request)
-    if "status" not in body:
-        raise InputError("缺少 status 字段。", hint="如 {\"status\": \"已组卷上报\", \"reason\": \"…\"}")
+@router.post("/collections/reserve_parcels/items/{featureId}/status", summary="变更报批状态 / change status", openapi_extra=body_schema(StatusChange))
+async def change_status(
+    featureId: str,
+    store: Store = Depends(get_store),
+    principal: Principal = Depends(requires("admin", "变更地块状态")),
+    body: StatusChange = Depends(json_body(StatusChange, max_bytes=64 * 1024, optional=False)),
+) -> JSONResponse:
     return await _write(
-        parcel_edits.change_status, request.app.state.store, featureId, str(body["status"]), user=principal.name or "api", role=principal.role,
-        reason=_text(body, "reason"), date=_text(body, "date"), supply_method=_text(body, "supply_method"),
+        parcel_edits.change_status, store, featureId, body.status, user=principal.name or "api", role=principal.role,
+        reason=body.reason, date=body.date, supply_method=body.supply_method,
     )
 
 
-@router.patch("/collections/reserve_parcels/items/{featureId}", summary="编辑储备地块 / edit a reserve parcel")
-async def edit(featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+@router.patch("/collections/reserve_parcels/items/{featureId}", summary="编辑储备地块 / edit a reserve parcel", openapi_extra=body_schema(ParcelEdit))
+async def edit(
+    featureId: str,
+    store: Store = Depends(get_store),
+    principal: Principal = Depends(requires("admin", "编辑地块")),
+    body: ParcelEdit = Depends(json_body(ParcelEdit, max_bytes=EDIT_BODY_BYTES)),
+) -> JSONResponse:
     """Body: a GeoJSON Feature (geometry and/or properties) plus optional `reason`."""
-    require(principal, "admin", "编辑地块")
-    body = await _json(request)
     geometry = None
-    if body.get("geometry") is not None:
+    if body.geometry is not None:
         try:
-            geometry = shapely.from_geojson(json.dumps(body["geometry"]))
-        except Exception as exc:
-            raise InputError(f"几何不是有效的 GeoJSON：{exc}", hint="坐标为 EPSG:4490 经纬度（经度在前）。")
+            geometry = shapely.from_geojson(json.dumps(body.geometry))
+        except Exception as exc:  # noqa: BLE001 - GEOS names what is wrong; the caller gets it in Chinese context
+            raise InputError(f"几何不是有效的 GeoJSON：{str(exc)[:200]}", hint="坐标为 EPSG:4490 经纬度（经度在前）。") from None
         from gis.crs import detect_crs
 
         detect_crs([geometry], given=4490)
-    props = body.get("properties") or {}
-    if not isinstance(props, dict):
-        raise InputError("properties 应为对象。")
     return await _write(
-        parcel_edits.edit_parcel, request.app.state.store, featureId, user=principal.name or "api", properties=props, geometry=geometry, reason=_text(body, "reason")
+        parcel_edits.edit_parcel, store, featureId, user=principal.name or "api", properties=body.properties or {}, geometry=geometry, reason=body.reason
     )
 
 
