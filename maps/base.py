@@ -25,8 +25,9 @@ from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from maps.assets import STATIC_PREFIX, asset_url, check_assets, inline_assets
-from maps.elements import EmptyBaseLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, TiledSearchControl, VectorTileLayer
+from maps.elements import BasemapLayer, BasemapNote, EmptyBaseLayer, LabelLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, TiledSearchControl, VectorTileLayer
 from maps.geojson import feature_collection
+from maps.labels import LabelSpec, label_columns
 from maps.legend import Legend, LegendSpec
 from maps.popups import PopupConfig, json_safe_frame, translate_geometry_source
 from maps.summary import LayerSummary
@@ -38,45 +39,8 @@ LARGE_THRESHOLD = 5000
 MU_PER_M2 = 15 / 10000  # 1 亩 = 10000/15 m²
 
 
-class MapInputError(ValueError):
-    """A map request that cannot be honoured (unknown map/basemap, missing key): Chinese message."""
-
-
-class MapUnavailable(MapInputError):
-    """The store lacks the data a map needs (or an analysis is not installed): says what to do."""
-
-
-class MapForbidden(MapInputError):
-    """A map of economic data asked for by a role below `analyst` (the HTTP edge checks first)."""
-
-
-class MapTooLarge(MapInputError):
-    """A self-contained map would embed more features than allowed: use the served (tiled) map."""
-
-
-@dataclass(frozen=True)
-class Basemap:
-    key: str
-    title: str
-    url: str | None
-    attribution: str = ""
-    subdomains: str = "abc"
-    max_zoom: int = 18
-    overlay_url: str | None = None  # annotation layer (Tianditu 注记)
-    gcj02: bool = False  # AMap tiles are in GCJ-02: shift the data overlay to match
-
-
-_TDT = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
-
-BASEMAPS: dict[str, Basemap] = {
-    b.key: b
-    for b in (
-        Basemap("none", "无底图（离线）", None),
-        Basemap("osm", "OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap 贡献者", "", 19),
-        Basemap("tianditu", "天地图矢量", _TDT, "© 天地图（国家地理信息公共服务平台）", "01234567", 18, overlay_url=_TDT),
-        Basemap("amap", "高德地图（GCJ-02）", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}", "© 高德地图", "1234", 18, gcj02=True),
-    )
-}
+from maps.basemaps import BASEMAPS, Basemap, BasemapChoice, check_basemap, choose_basemaps  # noqa: E402,F401  (re-exported)
+from maps.errors import MapConfigError, MapForbidden, MapInputError, MapTooLarge, MapUnavailable  # noqa: E402,F401  (re-exported)
 
 
 @dataclass
@@ -93,19 +57,12 @@ class MapContext:
     notes: list[str] = field(default_factory=list)
     layers: dict[str, dict] = field(default_factory=dict)  # key → {"mode", "count"}
     tile_view: tuple[float, float, int] | None = None  # (lat, lon, zoom) to open a tiled map at
+    labelled: bool = False  # some layer carries labels (maps/labels.py): finish_map adds the 注记 overlay
+    legend: LegendSpec | None = None  # kept by finish_map, for a print sheet (maps/sheet.py)
 
     @property
     def gcj02(self) -> bool:
         return self.basemap.gcj02
-
-
-def check_basemap(basemap: str | None, tianditu_key: str | None = None) -> Basemap:
-    key = (basemap or "none").strip().lower()
-    if key not in BASEMAPS:
-        raise MapInputError(f"底图“{basemap}”不存在。可选：{'、'.join(f'{k}（{b.title}）' for k, b in BASEMAPS.items())}。")
-    if key == "tianditu" and not tianditu_key:
-        raise MapInputError("天地图底图需要密钥：请在环境变量 LANDGIS_TIANDITU_KEY（或 .env）中配置天地图 tk 后重试，或改用其他底图。")
-    return BASEMAPS[key]
 
 
 class _Script(MacroElement):
@@ -123,12 +80,15 @@ class _Script(MacroElement):
         super().render(**kwargs)
 
 
-def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | None = None, mode: str = "saved", prefix: str = STATIC_PREFIX, api_root: str = "", large_threshold: int = LARGE_THRESHOLD) -> tuple[folium.Map, MapContext]:
-    """An empty landgis map with its basemap choice and every control, and its context."""
+def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | None = None, mode: str = "saved", prefix: str = STATIC_PREFIX, api_root: str = "", large_threshold: int = LARGE_THRESHOLD, basemaps: tuple[Basemap, ...] | list[Basemap] = ()) -> tuple[folium.Map, MapContext]:
+    """An empty landgis map with its basemap switcher (`basemaps`: the bureau's own, maps/basemaps.py)
+    and every control, and its context."""
     if mode not in ("saved", "served"):
         raise MapInputError(f"地图输出方式“{mode}”无效：只能是 saved 或 served。")
     check_assets()
-    bm = check_basemap(basemap, tianditu_key)
+    # A saved file with the offline default offers no internet basemap (maps/basemaps.py).
+    choice = choose_basemaps(basemap, tianditu_key, tuple(basemaps), internet=mode == "served" or (basemap or "none").strip().lower() != "none")
+    bm = choice.initial
     ctx = MapContext(title=title, basemap=bm, mode=mode, prefix=prefix.rstrip("/"), api_root=api_root.rstrip("/"), large_threshold=large_threshold)
     m = folium.Map(location=ZONE_CENTER, zoom_start=13, tiles=None, control_scale=False, zoom_control=False, max_zoom=19)
     m.default_js = [("leaflet", asset_url("leaflet", ctx.prefix))]
@@ -139,14 +99,17 @@ def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | Non
     m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="landgis_favicon")
     LandgisAssets(ctx.prefix).add_to(m)
 
-    EmptyBaseLayer(BASEMAPS["none"].title, show=bm.key == "none").add_to(m)
-    if bm.url:
-        url = bm.url.format(layer="vec", key=tianditu_key) if bm.key == "tianditu" else bm.url
-        folium.TileLayer(url, name=bm.title, attr=bm.attribution, subdomains=bm.subdomains or "abc", max_zoom=bm.max_zoom, overlay=False, show=True).add_to(m)
-        if bm.overlay_url:
-            folium.TileLayer(bm.overlay_url.format(layer="cva", key=tianditu_key), name="天地图注记", attr=bm.attribution, subdomains=bm.subdomains, overlay=True, show=True).add_to(m)
-    else:
-        _Script('MAP.getContainer().classList.add("landgis-nobasemap");').add_to(m)
+    for b in choice.offered:
+        if b.url is None:
+            EmptyBaseLayer(b.title, show=bm.key == "none").add_to(m)
+        else:
+            BasemapLayer(b.to_js(tianditu_key), show=b.key == bm.key).add_to(m)
+    _Script('landgis.watchBasemap(MAP);').add_to(m)
+    if bm.gcj02:
+        BasemapNote({"text": "本页数据已偏移至 GCJ-02 坐标，只能叠加 GCJ-02 底图；其他底图请打开", "link": "basemap=none", "linkText": "CGCS2000 版本", "served": mode == "served"}).add_to(m)
+    elif choice.gcj02_alternative is not None and (mode == "served" or bm.key != "none"):
+        alt = choice.gcj02_alternative
+        BasemapNote({"text": f"{alt.title}需将数据偏移至 GCJ-02，请打开", "link": f"basemap={alt.key}", "linkText": "高德版本", "served": mode == "served"}).add_to(m)
 
     _Script('L.control.zoom({position: "topleft", zoomInTitle: "放大", zoomOutTitle: "缩小"}).addTo(MAP);').add_to(m)
     fs = Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏")
@@ -203,10 +166,13 @@ def add_layer(
     collection: str | None = None,
     show: bool = True,
     radius: int | None = None,
+    label: LabelSpec | None = None,
 ) -> FeatureLayer | VectorTileLayer:
     """Draw one layer. `style` is the landgis.styleOf config: {base, fillBy, fills|breaks+colors,
     strokeBy, strokes, missingColor}. `collection`: the store layer behind it, for vector tiles.
     `gdf` may be a LayerSummary (maps/summary.py) when the layer is drawn from tiles.
+    `label`: what the 注记 overlay writes for each feature (maps/labels.py); not on tiled layers
+    (a tile holds no label text, and 5 000+ labels would be clutter at any zoom).
     """
     summary = isinstance(gdf, LayerSummary)
     if summary and not tiles_apply(ctx, len(gdf), collection):
@@ -254,6 +220,10 @@ def add_layer(
         if col and col in gdf.columns and col not in wanted:
             wanted.append(col)
     props = json_safe_frame(translate_geometry_source(gdf), wanted)
+    if label is not None:
+        props = label_columns(gdf, props, label, gcj02=ctx.gcj02)
+        cfg["label"] = label.to_js()
+        ctx.labelled = True
     if search and search in props.columns and "id" in gdf.columns:
         # Table 2 repeats names (two 王庄区域工业储备地): search on "name（id）" so each is found.
         props["_search"] = [f"{n}（{i}）" if n is not None else str(i) for n, i in zip(props[search], gdf["id"].astype(str))]
@@ -318,7 +288,10 @@ def finish_map(m: folium.Map, ctx: MapContext, legend: LegendSpec) -> folium.Map
     if ctx.gcj02:
         legend.notes.append("底图为高德地图（GCJ-02 坐标），图上要素已做 GCJ-02 偏移以与底图套合；测量与导出仍以 CGCS2000 为准。")
     legend.notes.extend(ctx.notes)
+    ctx.legend = legend
     Legend(legend).add_to(m)
+    if ctx.labelled:
+        LabelLayer().add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     if ctx.tile_view is not None:
         lat, lon, zoom = ctx.tile_view

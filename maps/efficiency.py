@@ -127,6 +127,8 @@ def build_efficiency_map(
     prefix: str | None = None,
     api_root: str = "",
     large_threshold: int | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    basemaps: tuple = (),
 ) -> tuple[folium.Map, MapContext]:
     """The efficiency map. `results`: scoring rows (GeoDataFrame of points, or with `parcel_id`)."""
     if "class" not in results.columns:
@@ -136,8 +138,8 @@ def build_efficiency_map(
         raise MapInputError(f"指标“{indicator}”不在评价结果中。可选指标：{'、'.join(f'{k}（{indicator_label(k)[0]}）' for k in indicators) or '无'}。")
     key = indicator or (indicators[0] if indicators else None)
     kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, show_parks=True)
+    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
+    add_context_layers(m, ctx, parks, boundary, show_parks=True, roads=roads)
     popup = efficiency_popup(results)
     sections: list[LegendSection] = []
     present = set(results["class"].dropna().astype(str))
@@ -156,7 +158,7 @@ def build_efficiency_map(
         add_layer(m, ctx, points, key="enterprises", title="企业（按评价类别）", style=class_style() | {"base": {"color": "#212121", "weight": 1, "fillOpacity": 0.9}}, popup=popup, tooltip="name", search=None if parcels is not None else "name", radius=5)
     elif parcels is None:
         raise MapInputError("亩均效益地图需要企业点位几何或工业用地宗地（parcels）之一。")
-    sections += context_legend_sections(parks, boundary)
+    sections += context_legend_sections(parks, boundary, roads)
     notes = [f"评价办法：{policy_title}" if policy_title else "评价办法：见评价运行记录"]
     if "data_source" in results.columns and results["data_source"].astype(str).str.contains("合成|synthetic", regex=True).any():
         notes.append("注意：企业数据为合成样例（synthetic），仅供演示。")

@@ -169,3 +169,61 @@ class MapTitle(MacroElement):
         super().__init__()
         self._name = "MapTitle"
         self.title_js = _js(title)
+
+
+class BasemapLayer(Layer):
+    """One choice of the basemap switcher: its tiles and, for 天地图, its 注记 drawn with them
+    (one Leaflet layer group, so switching away removes both). Built in the browser by
+    landgis.basemapLayer, which also applies a bureau service's `offset_m`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = landgis.basemapLayer({{ this._parent.get_name() }}, {{ this.cfg_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cfg: dict, *, show: bool = False):
+        super().__init__(name=cfg["title"], overlay=False, control=True, show=show)
+        self._name = "BasemapLayer"
+        self.cfg_js = _js(cfg)
+
+
+class LabelLayer(Layer):
+    """注记: road names along the lines, park names, reserve parcel 序号/名称 — one overlay in the
+    layer control. Laid out in the browser (landgis.labelLayer) at every zoom: a label is shown
+    only where it fits (a road label on a stretch of line at least as long as the text, a parcel's
+    full label only when the parcel is about as wide as the text, else its 序号) and never over
+    another label (higher priority first), so the map stays readable at any zoom."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = landgis.labelLayer({{ this._parent.get_name() }}, {{ this.cfg_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str = "注记（道路名、园区名、地块编号）", cfg: dict | None = None, *, show: bool = True):
+        super().__init__(name=title, overlay=True, control=True, show=show)
+        self._name = "LabelLayer"
+        self.cfg_js = _js(cfg or {})
+
+
+class BasemapNote(MacroElement):
+    """A small line under the layer control: the GCJ-02 alternative of this page (a link on a
+    served page), or on a GCJ-02 page the way back; see maps/basemaps.py for why."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            landgis.basemapNote({{ this._parent.get_name() }}, {{ this.cfg_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cfg: dict):
+        super().__init__()
+        self._name = "BasemapNote"
+        self.cfg_js = _js(cfg)

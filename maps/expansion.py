@@ -131,11 +131,13 @@ def build_expansion_map(
     prefix: str | None = None,
     api_root: str = "",
     large_threshold: int | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    basemaps: tuple = (),
 ) -> tuple[folium.Map, MapContext]:
     if suitability is None and (candidates is None or candidates.empty):
         raise MapInputError("扩区研究地图需要适宜性栅格或候选区域之一：请先运行 `landgis study` 生成研究成果。")
     kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
+    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
     sections: list[LegendSection] = []
     if suitability is not None:
         arr, (minx, miny, maxx, maxy) = read_suitability(suitability, suitability_bounds)
@@ -148,7 +150,7 @@ def build_expansion_map(
         ctx.bounds = [minx, miny, maxx, maxy] if not ctx.gcj02 else ctx.bounds
         items = [LegendItem(f"{lab}（{breaks[i]:.2f} – {breaks[i + 1]:.2f}）", fill=c, stroke=c) for i, (lab, c) in enumerate(zip(SUITABILITY_LABELS, SUITABILITY))]
         sections.append(LegendSection("用地适宜性（栅格）", items))
-    add_context_layers(m, ctx, parks, boundary)
+    add_context_layers(m, ctx, parks, boundary, roads=roads)
     if candidates is not None and not candidates.empty:
         score = next((c for c in ("score", "suitability", "suitability_mean") if c in candidates.columns), None)
         fields = []
@@ -169,7 +171,7 @@ def build_expansion_map(
         label_field = next((c for c in ("name", "id", "block_id") if c in candidates.columns), None)
         add_layer(m, ctx, candidates, key="candidates", title="扩区候选区域", style=style, popup=popup, tooltip=label_field, search=label_field)
         sections.append(LegendSection("扩区候选区域", items))
-    sections += context_legend_sections(parks, boundary)
+    sections += context_legend_sections(parks, boundary, roads)
     tables = []
     rows = balance_rows(balance)
     if rows:

@@ -76,13 +76,15 @@ def build_standard_land_map(
     prefix: str | None = None,
     api_root: str = "",
     large_threshold: int | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    basemaps: tuple = (),
     rules_title: str | None = None,
     note: str | None = None,
 ) -> tuple[folium.Map, MapContext]:
     frame = prepare_verdicts(verdicts)
     kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, **kwargs)
-    add_context_layers(m, ctx, parks, boundary)
+    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
+    add_context_layers(m, ctx, parks, boundary, roads=roads)
     seen: set[str] = set()
     fields = []
     for f in popup_fields():
@@ -102,7 +104,7 @@ def build_standard_land_map(
         notes.append(f"指标规则：{rules_title}")
     if "geometry_source" in frame.columns and (frame["geometry_source"] == "schematic").any():
         notes.append("注意：部分地块几何为示意位置（schematic），非实测界线。")
-    finish_map(m, ctx, LegendSpec("图例", [LegendSection("核查结论", items)] + context_legend_sections(parks, boundary), notes))
+    finish_map(m, ctx, LegendSpec("图例", [LegendSection("核查结论", items)] + context_legend_sections(parks, boundary, roads), notes))
     return m, ctx
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from gis.store.query import layer_extent
 from maps.assets import STATIC_PREFIX
 from maps.base import LARGE_THRESHOLD, MapForbidden, MapInputError, MapTooLarge, MapUnavailable, render_html
 from maps.summary import LayerSummary
@@ -33,9 +32,13 @@ class MapOptions:
     role: str = "anonymous"
     """Who the page is for (parcels.access): restricted fields are dropped from every layer the
     map reads for a role below `analyst`. Anonymous by default, so a forgotten argument leaks nothing."""
+    basemaps: tuple = ()
+    """The bureau's own basemaps (maps.basemaps.parse_bureau_basemaps of LANDGIS_BASEMAPS), offered in the switcher."""
+    roads: bool = True
+    """Draw the store's `roads` layer (public) under the map's subject, with its names."""
 
     def cache_key(self) -> tuple:
-        return (self.basemap, self.tianditu_key, self.mode, self.prefix, self.api_root, self.large_threshold, tuple(sorted(self.params.items())), hidden_for(self.role))
+        return (self.basemap, self.tianditu_key, self.mode, self.prefix, self.api_root, self.large_threshold, tuple(sorted(self.params.items())), hidden_for(self.role), self.basemaps, self.roads)
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,16 @@ def _read(store, name: str, opts: "MapOptions", *, required: bool, hint: str = "
     return redact_frame(store.read_layer(name), hidden_for(opts.role))
 
 
-def _kwargs(opts: MapOptions) -> dict:
-    return {"basemap": opts.basemap, "tianditu_key": opts.tianditu_key, "mode": opts.mode, "prefix": opts.prefix, "api_root": opts.api_root, "large_threshold": opts.large_threshold}
+def _kwargs(opts: MapOptions, store=None) -> dict:
+    """The builders' common keywords; with `store`, also the roads every map draws for orientation."""
+    kw = {"basemap": opts.basemap, "tianditu_key": opts.tianditu_key, "mode": opts.mode, "prefix": opts.prefix, "api_root": opts.api_root, "large_threshold": opts.large_threshold, "basemaps": opts.basemaps}
+    if store is not None and opts.roads:
+        roads = _read(store, "roads", opts, required=False)
+        if roads is not None and "_sizhi" in opts.params:
+            # A parcel sheet: the roads its 四至 text names (services/map_print.py) are emphasised.
+            roads = roads.assign(_sizhi=roads["name"].isin(opts.params["_sizhi"]) if "name" in roads.columns else False)
+        kw["roads"] = roads
+    return kw
 
 
 def _tiled(store, name: str, opts: MapOptions) -> bool:
@@ -74,7 +85,7 @@ def _tiled(store, name: str, opts: MapOptions) -> bool:
     if opts.mode != "served" or not store.layer_exists(name):
         return False
     try:
-        gcj02 = check_basemap(opts.basemap, opts.tianditu_key).gcj02
+        gcj02 = check_basemap(opts.basemap, opts.tianditu_key, opts.basemaps).gcj02
     except MapInputError:
         return False  # new_map reports the bad basemap
     return not gcj02 and store.count(name) > opts.large_threshold
@@ -90,7 +101,7 @@ def _parcels(store, opts: MapOptions):
         reserve = replace(reserve, columns=tuple(visible_names(reserve.columns, hidden_for(opts.role))))
     if reserve is None or reserve.count <= opts.large_threshold:  # (or rows deleted in between)
         reserve = _read(store, "reserve_parcels", opts, required=True)
-    return build_parcels_map(reserve, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), **_kwargs(opts))
+    return build_parcels_map(reserve, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), **_kwargs(opts, store))
 
 
 def _efficiency(store, opts: MapOptions):
@@ -100,7 +111,7 @@ def _efficiency(store, opts: MapOptions):
     results, parcels = efficiency_results(store, _read(store, "enterprises", opts, required=True), _read(store, "industrial_parcels", opts, required=False), opts.params)
     return build_efficiency_map(
         results, parcels, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False),
-        indicator=opts.params.get("indicator"), policy_title=results.attrs.get("policy_title"), **_kwargs(opts),
+        indicator=opts.params.get("indicator"), policy_title=results.attrs.get("policy_title"), **_kwargs(opts, store),
     )
 
 
@@ -109,7 +120,7 @@ def _standard_land(store, opts: MapOptions):
     from maps.standard_land import build_standard_land_map
 
     verdicts = standard_land_results(store, opts.params)
-    return build_standard_land_map(verdicts, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), note=verdicts.attrs.get("note"), **_kwargs(opts))
+    return build_standard_land_map(verdicts, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), note=verdicts.attrs.get("note"), **_kwargs(opts, store))
 
 
 def _expansion(store, opts: MapOptions):
@@ -118,7 +129,7 @@ def _expansion(store, opts: MapOptions):
 
     study = expansion_results(store, opts.params)
     return build_expansion_map(
-        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", opts, required=False), _read(store, "park_zones", opts, required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), **_kwargs(opts)
+        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", opts, required=False), _read(store, "park_zones", opts, required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), **_kwargs(opts, store)
     )
 
 
@@ -127,11 +138,11 @@ MAPS: dict[str, MapSpec] = {
     for s in (
         MapSpec(
             "parcels", "储备地块、产业园区与范围", "表2 储备地块按用途和报批状态着色，叠加产业园区与高新区范围", True, _parcels,
-            layers=("reserve_parcels", "park_zones", "zone_boundary"), tiled_layers=("reserve_parcels",), depends_on_layers_only=True,
+            layers=("reserve_parcels", "park_zones", "zone_boundary", "roads"), tiled_layers=("reserve_parcels", "roads"), depends_on_layers_only=True,
         ),
-        MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency, layers=("enterprises", "industrial_parcels", "park_zones", "zone_boundary")),
-        MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary")),
-        MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones")),
+        MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency, layers=("enterprises", "industrial_parcels", "park_zones", "zone_boundary", "roads")),
+        MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary", "roads")),
+        MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones", "roads")),
     )
 }
 
@@ -217,5 +228,5 @@ def _summarize(store, layer: str, value_columns: list[str]) -> LayerSummary:
                     values[col][str(v)] = values[col].get(str(v), 0) + n
     else:
         count = int(store.count(layer))
-    bounds = layer_extent(store, layer, ttl=0.0)
+    bounds = store.extent(layer, ttl=0.0)
     return LayerSummary(layer, count, bounds, columns, values)

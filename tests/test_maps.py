@@ -416,7 +416,7 @@ def test_served_tiled_map_reads_no_geometry_and_matches_the_full_build(sample_st
     from services.maps import MapOptions, _kwargs, render_map
 
     opts = MapOptions(mode="served", large_threshold=3)
-    full = render_html(*build_parcels_map(sample_store.read_layer("reserve_parcels"), sample_store.read_layer("park_zones"), sample_store.read_layer("zone_boundary"), **_kwargs(opts)))
+    full = render_html(*build_parcels_map(sample_store.read_layer("reserve_parcels"), sample_store.read_layer("park_zones"), sample_store.read_layer("zone_boundary"), **_kwargs(opts, sample_store)))
     real_read = sample_store.read_layer
 
     def read_layer(name, **kw):

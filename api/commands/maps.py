@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from maps.assets import MapAssetsMissing
         from maps.base import MapInputError
+        from maps.basemaps import parse_bureau_basemaps
         from services.maps import MapOptions, get_spec, render_map
 
         if out_file.suffix.lower() not in (".html", ".htm"):
@@ -44,8 +45,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         s = open_store_cli(store)
         role = "analyst" if include_restricted or not spec.public else "anonymous"
-        opts = MapOptions(basemap=basemap, tianditu_key=Settings().tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
+        settings = Settings()
+        opts = MapOptions(basemap=basemap, tianditu_key=settings.tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
         try:
+            opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
             page = render_map(spec.name, s, opts)
         except MapAssetsMissing as exc:
             err.print(f"[bold red]错误：[/]{exc}", highlight=False)

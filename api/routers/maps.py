@@ -19,7 +19,8 @@ from api.auth import require
 from api.dependencies import get_principal
 from api.errors import problem
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
-from maps.base import BASEMAPS, MapInputError
+from maps.base import BASEMAPS, MapConfigError, MapInputError
+from maps.basemaps import parse_bureau_basemaps
 from services.maps import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, check_page_size, get_spec, render_page
 
 router = APIRouter(tags=["maps"])
@@ -77,7 +78,7 @@ def list_maps(request: Request, f: str | None = Query(None, description="json | 
 async def get_map(
     request: Request,
     name: str,
-    basemap: str = Query("none", description="none | osm | tianditu | amap"),
+    basemap: str = Query("none", description="none | osm | tianditu | tianditu_img | amap | 内网底图的 key（LANDGIS_BASEMAPS）"),
     indicator: str | None = Query(None, description="亩均效益地图的分级设色指标，如 tax_per_mu"),
     download: bool = Query(False, description="下载自包含的单个 HTML 文件"),
     f: str | None = Query(None, description="html"),
@@ -104,6 +105,7 @@ async def get_map(
     )
     store = request.app.state.store
     try:
+        opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
         page = await run_in_threadpool(render_page, name, store, opts)
     except MapTooLarge as exc:
@@ -112,7 +114,7 @@ async def get_map(
         return problem(403, str(exc), instance=path)
     except MapUnavailable as exc:
         return problem(409, str(exc), instance=path)
-    except MapAssetsMissing as exc:
+    except (MapAssetsMissing, MapConfigError) as exc:
         return problem(503, str(exc), instance=path)
     except MapInputError as exc:
         return problem(400, str(exc), instance=path)

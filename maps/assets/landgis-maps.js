@@ -91,7 +91,7 @@
           lyr.bindTooltip(esc(p[cfg.tooltip]), { sticky: true });
       },
     });
-    landgis.layers[name] = { layer: layer, count: data.features ? data.features.length : 0 };
+    landgis.layers[name] = { layer: layer, count: data.features ? data.features.length : 0, label: cfg.label || null };
     return layer;
   };
 
@@ -403,6 +403,243 @@
     // when the composition ends, and that key's keyup may come before it or not at all.
     L.DomEvent.on(ctl._input, "compositionend", function () { ctl._handleKeypress({ keyCode: 0 }); });
     return ctl;
+  };
+
+  /* ---- basemaps (maps/basemaps.py) ------------------------------------------------------ */
+
+  /* A tile layer drawn `offset` = [east, north] metres away from where its tiles say: for a
+   * bureau service known to be misregistered. Ground metres per pixel at the map's centre. */
+  var OffsetTileLayer = L.TileLayer.extend({
+    _getTilePos: function (coords) {
+      var pos = L.TileLayer.prototype._getTilePos.call(this, coords);
+      var off = this.options.landgisOffset, map = this._map;
+      if (!off || !map) return pos;
+      var lat = map.getCenter().lat * Math.PI / 180;
+      var mpp = 40075016.686 * Math.cos(lat) / (256 * Math.pow(2, coords.z));
+      return pos.add(L.point(off[0] / mpp, -off[1] / mpp));
+    },
+  });
+
+  /* One switcher choice: the tiles and (天地图) their 注记, as one group. */
+  landgis.basemapLayer = function (map, cfg) {
+    function tiles(url) {
+      var opts = { attribution: esc(cfg.attribution || ""), maxZoom: 19, maxNativeZoom: cfg.maxZoom || 18 };
+      if (cfg.subdomains) opts.subdomains = cfg.subdomains;
+      if (cfg.offset) opts.landgisOffset = cfg.offset;
+      return cfg.offset ? new OffsetTileLayer(url, opts) : L.tileLayer(url, opts);
+    }
+    var parts = [tiles(cfg.url)];
+    if (cfg.overlayUrl) parts.push(tiles(cfg.overlayUrl));
+    var group = L.layerGroup(parts);
+    group.landgisBasemap = cfg.key;
+    landgis.basemaps = landgis.basemaps || {};
+    landgis.basemaps[cfg.key] = group;
+    return group;
+  };
+
+  /* The grey "no basemap" page background only while no basemap is shown; remembers the choice. */
+  landgis.watchBasemap = function (map) {
+    function update(e) {
+      var key = (e && e.layer && e.layer.landgisBasemap) || null;
+      landgis.currentBasemap = key || "none";
+      map.getContainer().classList.toggle("landgis-nobasemap", !key);
+    }
+    update(null);
+    map.eachLayer(function (l) { if (l.landgisBasemap) update({ layer: l }); });
+    map.on("baselayerchange", update);
+  };
+
+  /* The line under the layer control that says why AMap (GCJ-02) is a different page. */
+  landgis.basemapNote = function (map, cfg) {
+    var ctl = L.control({ position: "topright" });
+    ctl.onAdd = function () {
+      var d = L.DomUtil.create("div", "landgis-basemap-note leaflet-control");
+      d.appendChild(document.createTextNode(cfg.text));
+      if (cfg.served) {
+        var a = L.DomUtil.create("a", "", d);
+        var params = new URLSearchParams(window.location.search);
+        var kv = cfg.link.split("=");
+        params.set(kv[0], kv[1]);
+        a.href = window.location.pathname + "?" + params.toString();
+        a.textContent = cfg.linkText;
+      } else {
+        d.appendChild(document.createTextNode(cfg.linkText + "（导出时加 --" + cfg.link.replace("=", " ") + "）"));
+      }
+      L.DomEvent.disableClickPropagation(d);
+      return d;
+    };
+    ctl.addTo(map);
+    return ctl;
+  };
+
+  /* ---- labels (maps/labels.py): placed on every zoom, only where they fit, never overlapping - */
+
+  var measureCtx = null;
+  function textWidth(text, font) {
+    if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
+    measureCtx.font = font;
+    return measureCtx.measureText(text).width;
+  }
+  var LABEL_FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
+  var LABEL_FONT = { road: [12, "normal"], park: [13, "bold"], parcel: [12, "bold"] };
+
+  function overlaps(box, placed) {
+    for (var i = 0; i < placed.length; i++) {
+      var b = placed[i];
+      if (box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h) return true;
+    }
+    return false;
+  }
+
+  /* Points of a (multi)line in container pixels, one array per part. */
+  function lineParts(map, layer) {
+    var lls = layer.getLatLngs();
+    var parts = lls.length && !(lls[0] instanceof L.LatLng) ? lls : [lls];
+    return parts.map(function (part) { return part.map(function (ll) { return map.latLngToContainerPoint(ll); }); });
+  }
+
+  /* The point `d` pixels along `pts`, with the angle of the chord of length `w` centred on it. */
+  function alongLine(pts, cum, d, w) {
+    function at(t) {
+      t = Math.max(0, Math.min(cum[cum.length - 1], t));
+      var i = 1;
+      while (i < cum.length - 1 && cum[i] < t) i++;
+      var seg = cum[i] - cum[i - 1] || 1, f = (t - cum[i - 1]) / seg;
+      return L.point(pts[i - 1].x + (pts[i].x - pts[i - 1].x) * f, pts[i - 1].y + (pts[i].y - pts[i - 1].y) * f);
+    }
+    var a = at(d - w / 2), b = at(d + w / 2), c = at(d);
+    var ang = Math.atan2(b.y - a.y, b.x - a.x) * 180 / Math.PI;
+    if (ang > 90) ang -= 180;
+    if (ang < -90) ang += 180;
+    // How straight the stretch is: a label bent around a corner would be unreadable.
+    var straight = a.distanceTo(b) / Math.max(w, 1);
+    return { p: c, angle: ang, straight: straight };
+  }
+
+  landgis.labelLayer = function (map, cfg) {
+    if (!map.getPane("landgisLabels")) {
+      var pane = map.createPane("landgisLabels");
+      pane.style.zIndex = 640;
+      pane.style.pointerEvents = "none";
+    }
+    var group = L.layerGroup();
+    var container = null;
+    landgis.labelStats = { shown: 0, skipped: 0 };
+
+    function sources() {
+      var out = [];
+      Object.keys(landgis.layers).forEach(function (name) {
+        var entry = landgis.layers[name];
+        if (entry.label && map.hasLayer(entry.layer)) out.push(entry);
+      });
+      return out.sort(function (a, b) { return b.label.priority - a.label.priority; });
+    }
+
+    function put(text, cls, p, angle, size, weight) {
+      var div = L.DomUtil.create("div", "landgis-label landgis-label-" + cls, container);
+      div.textContent = text;
+      div.style.fontSize = size + "px";
+      div.style.fontWeight = weight;
+      var lp = map.containerPointToLayerPoint(p);
+      div.style.left = lp.x + "px";
+      div.style.top = lp.y + "px";
+      div.style.transform = "translate(-50%, -50%)" + (angle ? " rotate(" + angle.toFixed(1) + "deg)" : "");
+      return div;
+    }
+
+    function layout() {
+      if (!container) return;
+      container.innerHTML = "";
+      var size = map.getSize(), placed = [], zoom = map.getZoom();
+      var shown = 0, skipped = 0;
+      sources().forEach(function (src) {
+        var lab = src.label, font = LABEL_FONT[lab.cls] || [12, "normal"];
+        if (zoom < (lab.minZoom || 0)) return;
+        var fontCss = font[1] + " " + font[0] + "px " + LABEL_FONT_FAMILY, h = font[0] + 4;
+        // Emphasised features (a parcel's 四至 roads) are placed first.
+        var feats = [];
+        src.layer.eachLayer(function (l) { if (l.feature && l.feature.properties && l.feature.properties._lt) feats.push(l); });
+        feats.sort(function (a, b) { return (b.feature.properties._le ? 1 : 0) - (a.feature.properties._le ? 1 : 0); });
+        feats.forEach(function (l) {
+          var p = l.feature.properties;
+          if (lab.kind === "line") {
+            var w = textWidth(p._lt, fontCss) + 6, done = false;
+            lineParts(map, l).forEach(function (pts) {
+              if (pts.length < 2) return;
+              var cum = [0];
+              for (var i = 1; i < pts.length; i++) cum.push(cum[i - 1] + pts[i].distanceTo(pts[i - 1]));
+              var len = cum[cum.length - 1];
+              if (len < w + 24) return;
+              // One label per ~4 label lengths of visible line (at least one), centred in its share.
+              var n = Math.max(1, Math.floor(len / Math.max(w * 4, 320)));
+              for (var k = 0; k < n; k++) {
+                var at = alongLine(pts, cum, (k + 0.5) * len / n, w);
+                if (at.straight < 0.92) continue;
+                if (at.p.x < 0 || at.p.y < 0 || at.p.x > size.x || at.p.y > size.y) continue;
+                var r = at.angle * Math.PI / 180, bw = Math.abs(w * Math.cos(r)) + Math.abs(h * Math.sin(r)), bh = Math.abs(w * Math.sin(r)) + Math.abs(h * Math.cos(r));
+                var box = { x: at.p.x - bw / 2, y: at.p.y - bh / 2, w: bw, h: bh };
+                if (overlaps(box, placed)) continue;
+                placed.push(box);
+                var div = put(p._lt, lab.cls, at.p, at.angle, font[0], font[1]);
+                if (p._le) div.classList.add("landgis-label-emphasis");
+                done = true;
+              }
+            });
+            if (done) shown++; else skipped++;
+            return;
+          }
+          var ll = p._lp ? L.latLng(p._lp[1], p._lp[0]) : (l.getBounds ? l.getBounds().getCenter() : l.getLatLng());
+          var c = map.latLngToContainerPoint(ll);
+          if (c.x < 0 || c.y < 0 || c.x > size.x || c.y > size.y) { skipped++; return; }
+          var sw = 0, sh = 0;
+          if (l.getBounds) {
+            var b = l.getBounds(), nw = map.latLngToContainerPoint(b.getNorthWest()), se = map.latLngToContainerPoint(b.getSouthEast());
+            sw = Math.abs(se.x - nw.x); sh = Math.abs(se.y - nw.y);
+          }
+          // The full text when the shape is about as wide as it; else the short form (序号) when
+          // the shape is at least a few pixels; else nothing.
+          var choices = [[p._lt, 1.3]];
+          if (p._ls && p._ls !== p._lt) choices.push([p._ls, 4]);
+          // Inside the shape's own point, else just above or below it when another label is there.
+          var shifts = [0, -(h + 2), h + 2].filter(function (dy) { return !dy || sh > 3 * h; });
+          for (var j = 0; j < choices.length; j++) {
+            var t = choices[j][0], tw = textWidth(t, fontCss) + 6;
+            if (sw && (tw > sw * choices[j][1] || sh < 6)) continue;
+            for (var q = 0; q < shifts.length; q++) {
+              var at2 = L.point(c.x, c.y + shifts[q]);
+              var box2 = { x: at2.x - tw / 2, y: at2.y - h / 2, w: tw, h: h };
+              if (overlaps(box2, placed)) continue;
+              placed.push(box2);
+              put(t, lab.cls, at2, 0, font[0], font[1]).classList.add(j ? "landgis-label-short" : "landgis-label-full");
+              shown++;
+              return;
+            }
+          }
+          skipped++;
+        });
+      });
+      landgis.labelStats = { shown: shown, skipped: skipped, zoom: zoom };
+    }
+
+    function hide() { if (container) container.style.display = "none"; }
+    function show() { if (container) { container.style.display = ""; layout(); } }
+
+    group.onAdd = function (m) {
+      L.LayerGroup.prototype.onAdd.call(this, m);
+      container = L.DomUtil.create("div", "landgis-labels", map.getPane("landgisLabels"));
+      m.on("zoomstart", hide);
+      m.on("zoomend moveend resize overlayadd overlayremove", show);
+      layout();
+    };
+    group.onRemove = function (m) {
+      m.off("zoomstart", hide);
+      m.off("zoomend moveend resize overlayadd overlayremove", show);
+      if (container) L.DomUtil.remove(container);
+      container = null;
+      L.LayerGroup.prototype.onRemove.call(this, m);
+    };
+    landgis.labels = { layer: group, layout: layout };
+    return group;
   };
 
   /* The legend: a static HTML panel, collapsible on small screens. */
