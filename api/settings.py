@@ -35,3 +35,15 @@ class Settings(BaseSettings):
     """Longest wait of a write for a row or layer another session holds (LANDGIS_LOCK_TIMEOUT_S);
     past it the request answers 503 with Retry-After and nothing is written. The store reads the
     same variable, so the CLI honours it too."""
+    basemaps: str | None = None
+    """The bureau's own basemaps for the map switcher (LANDGIS_BASEMAPS): a JSON list of
+    {"name", "url" (XYZ / Web Mercator WMTS template with {z} {x} {y}), "crs" (EPSG:3857 | GCJ02),
+    "offset_m" [east, north], "attribution", "key", "max_zoom", "annotation_url"}; see maps/basemaps.py."""
+    map_producer: str = "南阳高新技术产业开发区管理委员会"
+    """制图单位 printed on every map sheet (LANDGIS_MAP_PRODUCER)."""
+    chromium: str = "/usr/bin/chromium"
+    """The headless Chromium that renders print sheets to PDF/PNG (LANDGIS_CHROMIUM; Debian's `chromium`)."""
+    print_concurrency: int = 2
+    """Map sheets rendered at once per process (LANDGIS_PRINT_CONCURRENCY); each is a Chromium (~150 MB)."""
+    print_wait_s: float = 10.0
+    """Longest wait for a free render slot before a print request answers 503 (LANDGIS_PRINT_WAIT_S)."""
