@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if settings.lock_timeout_s > 0:  # bounded lock waits of every write (gis.store.base.Store._writing)
         app.state.store.lock_timeout_s = float(settings.lock_timeout_s)
     app.state.store.caches.set_budget("map_pages", int(settings.map_cache_mb) * 1024 * 1024)
+    app.state.store.caches.set_budget("tiles", int(settings.tile_cache_mb * 1024 * 1024))
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import Depends, Query, Request
 
 from api.auth import ANONYMOUS, AuthError, Principal, principal_from_header, require
+from api.ogc.crs import OgcCrs, bbox_to_store, parse_crs
 from gis.errors import InputError, NotFoundError
 from gis.store import Store
-from gis.store.query import OgcCrs, bbox_to_store, parse_crs
+from gis.store.items import sortby_keys
 from parcels.access import RESTRICTED_FIELDS, hidden_for  # noqa: F401  (the one rule; RESTRICTED_FIELDS re-exported)
 from parcels.schema import LAYERS
 
@@ -112,8 +114,7 @@ class LayerAccess:
     hidden: frozenset[str]
 
 
-async def layer_access(collectionId: str, request: Request, principal: Principal = Depends(current_principal)) -> LayerAccess:
-    store = request.app.state.store
+async def layer_access(collectionId: str, store: Store = Depends(get_store), principal: Principal = Depends(current_principal)) -> LayerAccess:
     names = LayerCatalog.names(store)
     if collectionId not in names:
         LayerCatalog.invalidate()
@@ -192,6 +193,67 @@ async def properties_param(properties: str | None = Query(None, description="返
     if properties is None:
         return None
     return [p.strip() for p in properties.split(",") if p.strip()]
+
+
+@dataclass(frozen=True)
+class Cql2Filter:
+    """A parsed `filter`: the standard CQL2-JSON tree and the CRS of its geometry literals."""
+
+    tree: dict
+    crs: OgcCrs
+
+
+async def filter_param(
+    filter: str | None = Query(None, description="CQL2 过滤条件 / CQL2 filter (text or JSON)"),
+    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text | cql2-json"),
+    filter_crs: OgcCrs = Depends(filter_crs_param),
+) -> Cql2Filter | None:
+    """`filter` + `filter-lang` + `filter-crs` → the parsed filter, or None. The parse (prescan,
+    then a parser process bounded by a timeout: gis/store/cql2.py) runs in a thread, never on
+    the event loop; the store translates the tree against the layer's columns."""
+    if filter is not None and filter.strip():
+        from starlette.concurrency import run_in_threadpool
+
+        from gis.store.cql2 import parse_cql2
+
+        return Cql2Filter(await run_in_threadpool(parse_cql2, filter, filter_lang), filter_crs)
+    if filter_lang and filter_lang.lower() not in ("cql2-text", "cql2-json"):
+        raise ParamError(f"不支持的 filter-lang “{filter_lang[:30]}”。", hint="可用：cql2-text、cql2-json。")
+    return None
+
+
+async def sortby_param(sortby: str | None = Query(None, description="排序字段，如 -area_mu / sort keys")) -> list[tuple[str, bool]]:
+    """`sortby=name,-area_mu` → [(column, descending)]; the store refuses unknown columns."""
+    return sortby_keys(sortby)
+
+
+async def datetime_param(
+    datetime: str | None = Query(None, description="时间过滤（本服务的图层无时间属性，忽略）/ ignored: layers have no temporal extent"),
+) -> str | None:
+    return datetime
+
+
+OutputFormat = Literal["json", "html"]
+
+
+async def f_param(request: Request, f: str | None = Query(None, description="json | html")) -> OutputFormat:
+    """`f=json|html` (also geojson / application/(geo+)json), else the Accept header."""
+    return "html" if wants_html(request, f) else "json"
+
+
+@dataclass
+class ItemsParams:
+    """Every query parameter of `/collections/{id}/items`, each parsed by its own dependency."""
+
+    limit: int = Depends(limit_param)
+    offset: int = Depends(offset_param)
+    bbox: tuple[float, float, float, float] | None = Depends(bbox_param)
+    crs: OgcCrs = Depends(crs_param)
+    properties: list[str] | None = Depends(properties_param)
+    filter: Cql2Filter | None = Depends(filter_param)
+    sortby: list[tuple[str, bool]] = Depends(sortby_param)
+    datetime: str | None = Depends(datetime_param)
+    f: OutputFormat = Depends(f_param)
 
 
 def wants_html(request: Request, f: str | None) -> bool:

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     """A map page that would embed more features than this is refused with 413 before it is built
     (LANDGIS_MAP_DOWNLOAD_MAX_FEATURES): a 100 000-parcel self-contained page is 74 MB and takes
     gigabytes to build. Served maps draw large layers from vector tiles and stay under it."""
+    tile_cache_mb: float = 128
+    """Encoded vector tiles kept by data revision (LANDGIS_TILE_CACHE_MB; 0 turns the cache off)."""
     map_cache_mb: int = 64
     """Rendered map pages kept by data revision (LANDGIS_MAP_CACHE_MB; 0 turns the cache off)."""
     jobs_dir: str | None = None

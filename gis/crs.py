@@ -86,6 +86,46 @@ def reproject(geoms: np.ndarray, src: CRS | int | str, dst: CRS | int | str) -> 
     return shapely.transform(np.asarray(geoms, dtype=object), lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
+@dataclass(frozen=True)
+class AxisCrs:
+    """An EPSG code as coordinates are written in it: `flip` when they are written north first
+    (EPSG:4490 and EPSG:4546 in their authority axis order) rather than x/y. The stores take
+    this plain pair; the OGC naming of CRSs (URIs, CRS84, `crs=` negotiation) is api/ogc/crs.py's."""
+
+    epsg: int = STORE_EPSG
+    flip: bool = False
+
+    @property
+    def transform_needed(self) -> bool:
+        return self.epsg != STORE_EPSG
+
+
+STORE_XY = AxisCrs(STORE_EPSG, False)
+"""Stored lon/lat, x first (what OGC calls CRS84)."""
+
+
+def geoms_to_axis_crs(geoms: np.ndarray, crs: AxisCrs) -> np.ndarray:
+    """Stored lon/lat geometries → `crs`, in its axis order."""
+    out = np.asarray(geoms, dtype=object)
+    if crs.transform_needed:
+        t = transformer(STORE_EPSG, crs.epsg)
+        out = shapely.transform(out, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    if crs.flip:
+        out = shapely.transform(out, lambda xy: xy[:, ::-1].copy())
+    return out
+
+
+def geoms_from_axis_crs(geoms: np.ndarray, crs: AxisCrs) -> np.ndarray:
+    """Geometries given in `crs` (its axis order) → stored lon/lat."""
+    out = np.asarray(geoms, dtype=object)
+    if crs.flip:
+        out = shapely.transform(out, lambda xy: xy[:, ::-1].copy())
+    if crs.transform_needed:
+        t = transformer(crs.epsg, STORE_EPSG)
+        out = shapely.transform(out, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return out
+
+
 _measure_proj: Proj | None = None
 
 

@@ -1,26 +1,28 @@
 """Mapbox Vector Tiles of a layer on the WebMercatorQuad tile matrix set (SPEC §8.2).
 
-PostGIS builds the tile itself (`ST_AsMVTGeom` clips and quantises, `ST_AsMVT` encodes); the
-GeoPackage store finds the tile's features through its R-tree and `gis.mvt` projects, clips,
-quantises and encodes them on whole arrays (≈4× faster than `mapbox_vector_tile`, which is kept
-as the reference decoder in the tests). The tile's lon/lat search box is the
-densified transform of the buffered tile, so the R-tree/GiST lookup never misses a feature that
-reaches into the tile. A tile holds at most MAX_FEATURES features (ordered by fid) so a
-low-zoom tile over 10^6 parcels stays bounded; maps switch to tiles at zooms where that limit is
-never reached.
+Each store builds its own tiles (`Store.tile`): PostGIS in the database (`ST_AsMVTGeom` clips and
+quantises, `ST_AsMVT` encodes); the GeoPackage store finds the tile's features through its R-tree
+and `gis.mvt` projects, clips, quantises and encodes them on whole arrays (≈4× faster than
+`mapbox_vector_tile`, which is kept as the reference decoder in the tests). This module holds
+what both share: the tile grid, the tile's lon/lat search box (the densified transform of the
+buffered tile, so the R-tree/GiST lookup never misses a feature that reaches into the tile), the
+array encoder's entry point, and the cache. A tile holds at most MAX_FEATURES features (ordered
+by fid) so a low-zoom tile over 10^6 parcels stays bounded; maps switch to tiles at zooms where
+that limit is never reached.
 
-Encoded tiles are kept in an in-process LRU keyed by the layer's data revision (`Store.revision`,
-bumped by database triggers on every write, whoever writes): map clients ask for the same tiles
-again and again, parcels change rarely, and a cold z14 tile costs 25–35 ms of CPU on either
-store. The API also sends `Cache-Control`/`ETag` so browsers keep them.
+Encoded tiles are kept in the store's "tiles" cache (`Store.caches`, gis/store/cache.py), keyed by
+the layer's data revision (`Store.revision`, bumped by database triggers on every write, whoever
+writes): map clients ask for the same tiles again and again, parcels change rarely, and a cold
+z14 tile costs 25–35 ms of CPU on either store. Its byte budget is LANDGIS_TILE_CACHE_MB
+(`store.caches.set_budget("tiles", …)`; 0 turns it off). The API also sends `Cache-Control`/`ETag`
+so browsers keep them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import morecantile
 import numpy as np
@@ -28,8 +30,10 @@ import numpy as np
 from gis.crs import STORE_EPSG, transformer
 from gis.errors import InputError
 from gis.mvt import clip_and_quantise, encode_layer, lonlat_to_tile_pixels
-from gis.store import Store
-from gis.store.base import quote
+from gis.store.cache import EveryStore, TileCache
+
+if TYPE_CHECKING:
+    from gis.store import Store
 
 EXTENT = 4096
 BUFFER = 64
@@ -37,9 +41,12 @@ MAX_ZOOM = 24
 MAX_FEATURES = 20_000
 TILE_TTL_S = float(os.environ.get("LANDGIS_TILE_TTL", "30"))
 """`Cache-Control: max-age` for browsers and proxies, which cannot see the data revision."""
-TILE_CACHE_MB = float(os.environ.get("LANDGIS_TILE_CACHE_MB", "128"))
-"""Bytes of encoded tiles kept in process (revision-keyed, see _TileCache); 0 turns the cache off."""
 TMS = morecantile.tms.get("WebMercatorQuad")
+
+_TileCache = TileCache
+"""The class of every store's "tiles" cache (bytes-sized LRU, no tile above 1/8 of the budget)."""
+CACHE = EveryStore("tiles")
+"""Every live store's tile cache at once (inspection, tests); it holds no tiles itself."""
 
 
 class TileError(InputError):
@@ -72,100 +79,11 @@ def search_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
 
 
-def _pg_tile(store: Store, layer: str, z: int, x: int, y: int, columns: list[str]) -> bytes:
-    cols = "".join(f", t.{quote(c).replace('%', '%%')}" for c in columns)
-    sx0, sy0, sx1, sy1 = search_box(z, x, y)
-    sql = (
-        "WITH mvtgeom AS ("
-        f" SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS mvt_geom{cols}"
-        f" FROM {quote(layer)} t WHERE t.geom && ST_MakeEnvelope(%s, %s, %s, %s, {STORE_EPSG}) ORDER BY t.fid LIMIT {MAX_FEATURES}"
-        ") SELECT ST_AsMVT(mvtgeom.*, %s, " + str(EXTENT) + ", 'mvt_geom') FROM mvtgeom"
-    )
-    cur = store.connection().cursor()
-    try:
-        cur.execute(sql, [z, x, y, sx0, sy0, sx1, sy1, layer])
-        row = cur.fetchone()
-    finally:
-        cur.close()
-        store._end_read()
-    return bytes(row[0]) if row and row[0] is not None else b""
-
-
-def _gpkg_tile(store: Store, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str]) -> bytes:
-    from gis.store.geopackage import decode
-
-    sx0, sy0, sx1, sy1 = search_box(z, x, y)
-    rt = quote(f"rtree_{layer}_geom")
-    select = ", ".join([quote(c) for c in columns] + ["geom"])
-    sql = (
-        f"SELECT {select} FROM {quote(layer)} WHERE fid IN (SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) "
-        f"ORDER BY fid LIMIT {MAX_FEATURES}"
-    )
-    cur = store.connection().cursor()
-    try:
-        cur.execute(sql, [sx1, sx0, sy1, sy0])
-        rows = cur.fetchall()
-    finally:
-        cur.close()
-    if not rows:
-        return b""
-    table = list(zip(*rows))
-    geoms = decode(list(table[-1]))
-    return encode_tile(layer, geoms, columns, [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)], z, x, y)
-
-
-def _typed(values: tuple, kind: str | None) -> list:
-    """SQLite hands booleans back as 0/1: give the tile real booleans, as PostGIS does."""
-    if kind == "BOOLEAN":
-        return [None if v is None else bool(v) for v in values]
-    return list(values)
-
-
 def encode_tile(layer: str, geoms_lonlat: np.ndarray, columns: list[str], values: list[list], z: int, x: int, y: int) -> bytes:
     """Lon/lat geometries + attribute columns → the MVT bytes of tile z/x/y (gis.mvt, vectorised)."""
     bounds = tile_bounds(z, x, y)
     px = clip_and_quantise(lonlat_to_tile_pixels(np.asarray(geoms_lonlat, dtype=object), bounds, EXTENT), EXTENT, BUFFER)
     return encode_layer(layer, px, columns, values, extent=EXTENT)
-
-
-class _TileCache:
-    """LRU of encoded tiles, bounded by bytes. Keys carry the layer's data revision, so a write
-    (by landgis or any other client of the database) makes every old tile of that layer
-    unreachable at once; nothing is served stale and nothing expires on a timer."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.data: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[bytes, str] | None:
-        with self.lock:
-            hit = self.data.get(key)
-            if hit is not None:
-                self.data.move_to_end(key)
-            return hit
-
-    def put(self, key: tuple, tile: bytes, etag: str) -> None:
-        if len(tile) > self.max_bytes // 8:  # one huge tile must not flush everything else
-            return
-        with self.lock:
-            old = self.data.pop(key, None)
-            if old is not None:
-                self.bytes -= len(old[0])
-            self.data[key] = (tile, etag)
-            self.bytes += len(tile)
-            while self.bytes > self.max_bytes and self.data:
-                _, (dropped, _) = self.data.popitem(last=False)
-                self.bytes -= len(dropped)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-            self.bytes = 0
-
-
-CACHE = _TileCache(int(TILE_CACHE_MB * 1024 * 1024))
 
 
 def tile_columns(columns: list[str]) -> list[str]:
@@ -176,42 +94,37 @@ def tile_columns(columns: list[str]) -> list[str]:
     return sorted(set(columns))
 
 
-def _cache_key(store: Store, layer: str, revision, z: int, x: int, y: int, columns: list[str]) -> tuple:
-    return (store.url, layer, revision, z, x, y, tuple(columns))
+def _cache_key(layer: str, z: int, x: int, y: int, columns: list[str]) -> tuple:
+    return (layer, z, x, y, tuple(columns))
 
 
 def cached_tile(store: Store, layer: str, z: int, x: int, y: int, columns: list[str]) -> tuple[bytes, str] | None:
     """The cached (bytes, ETag) of a tile, or None when it would have to be built. Cheap (one
     revision lookup), so the API answers a hit on the event loop and builds a miss in a thread."""
     check_tile(z, x, y)
-    if CACHE.max_bytes <= 0:
+    cache = store.caches("tiles")
+    if cache.max_bytes <= 0:
         return None
     revision = store.revision(layer)
     if revision is None:
         return None
-    return CACHE.get(_cache_key(store, layer, revision, z, x, y, tile_columns(columns)))
+    return cache.peek(revision, _cache_key(layer, z, x, y, tile_columns(columns)))
 
 
 def tile_mvt(store: Store, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None, *, use_cache: bool = True) -> tuple[bytes, str]:
     """The MVT bytes of one tile (layer name = the collection id) and a strong ETag."""
     check_tile(z, x, y)
     columns = tile_columns(columns)
+    cache = store.caches("tiles")
+
+    def build() -> tuple[bytes, str]:
+        data = store.tile(layer, z, x, y, columns, kinds)
+        # The column list is part of the ETag: the same bytes under another `properties=` must not 304.
+        h = hashlib.blake2b(data, digest_size=12)
+        h.update(b"\0" + "\x1f".join(columns).encode("utf-8"))
+        return data, '"' + h.hexdigest() + '"'
+
     # The revision is read before the rows: a write landing in between can only make the cached
     # tile newer than its key, never older.
-    revision = store.revision(layer) if use_cache and CACHE.max_bytes > 0 else None
-    key = _cache_key(store, layer, revision, z, x, y, columns)
-    if revision is not None:
-        hit = CACHE.get(key)
-        if hit is not None:
-            return hit
-    if store.kind == "postgis":
-        data = _pg_tile(store, layer, z, x, y, columns)
-    else:
-        data = _gpkg_tile(store, layer, z, x, y, columns, kinds or store.columns(layer))
-    # The column list is part of the ETag: the same bytes under another `properties=` must not 304.
-    h = hashlib.blake2b(data, digest_size=12)
-    h.update(b"\0" + "\x1f".join(columns).encode("utf-8"))
-    etag = '"' + h.hexdigest() + '"'
-    if revision is not None:
-        CACHE.put(key, data, etag)
-    return data, etag
+    revision = store.revision(layer) if use_cache and cache.max_bytes > 0 else None
+    return cache.get_or_compute(revision, _cache_key(layer, z, x, y, columns), build)

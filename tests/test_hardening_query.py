@@ -19,7 +19,7 @@ import pytest
 from api_support import LiveServer, make_store, sample_api
 
 import gis.tiles as tiles
-from gis.store.query import INT64_LIMIT, MAX_FILTER_DEPTH, MAX_PAREN_DEPTH, PARSER, FilterError, parse_cql2
+from gis.store.cql2 import INT64_LIMIT, MAX_FILTER_DEPTH, MAX_PAREN_DEPTH, PARSER, FilterError, parse_cql2
 
 ITEMS = "/collections/reserve_parcels/items"
 

@@ -138,7 +138,8 @@ def test_value_counts_group_without_reading_geometries(store):
 def test_casei_folds_unicode_on_both_stores(store, text, expected):
     import json
 
-    from gis.store.query import ItemsQuery, cql2_to_sql, fetch_items, parse_cql2
+    from gis.store.cql2 import cql2_to_sql, parse_cql2
+    from gis.store.items import ItemsQuery, fetch_items
 
     store.import_features("industrial_parcels", parcels(["x", "y", "z"], names=["Ａbc", "ÉΔ地", "宗地"]), geometry_type="MULTIPOLYGON", user="tester")
     where = cql2_to_sql(store, "industrial_parcels", parse_cql2(text, "cql2-text"), store.columns("industrial_parcels"))

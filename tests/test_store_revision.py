@@ -18,7 +18,7 @@ import shapely
 
 from services import parcel_edits
 from gis.store import open_store
-from gis.store import query as items_query
+from gis.store import items as items_query
 from gis.store.base import REVISIONS
 from gis.store.geopackage import _register_functions
 

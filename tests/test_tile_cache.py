@@ -32,15 +32,18 @@ def _names(r) -> dict[str, str]:
 
 
 def _count_encodes(monkeypatch) -> list[int]:
+    from gis.store.geopackage import GeoPackageStore
+    from gis.store.postgis import PostGISStore
+
     calls = [0]
-    for name in ("_gpkg_tile", "_pg_tile"):
-        real = getattr(tiles, name)
+    for cls in (GeoPackageStore, PostGISStore):  # each store builds its own tiles (Store.tile)
+        real = cls.tile
 
         def counted(*a, _real=real, **k):
             calls[0] += 1
             return _real(*a, **k)
 
-        monkeypatch.setattr(tiles, name, counted)
+        monkeypatch.setattr(cls, "tile", counted)
     return calls
 
 

@@ -14,44 +14,30 @@ import datetime as dt
 import json
 import math
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from api.auth import Principal
 from api.dependencies import (
+    ItemsParams,
     LayerAccess,
+    OutputFormat,
     ParamError,
-    bbox_param,
     crs_param,
-    filter_crs_param,
     current_principal,
+    f_param,
+    get_store,
     layer_access,
     layer_is_public,
-    limit_param,
-    offset_param,
     properties_param,
     visible_layers,
     wants_html,
 )
 from api.ogc import html
+from api.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_URIS, OgcCrs
 from gis.errors import NotFoundError, RowError
-from gis.store.query import (
-    CRS84,
-    STORAGE_CRS,
-    SUPPORTED_URIS,
-    Clause,
-    ItemsQuery,
-    OgcCrs,
-    cached_count,
-    check_properties,
-    cql2_to_sql,
-    fetch_item,
-    fetch_items,
-    layer_extent,
-    parse_cql2,
-    parse_sortby,
-    visible_columns,
-)
+from gis.store import Store
+from gis.store.items import ItemsQuery, visible_columns
 from parcels.schema import LAYERS
 
 router = APIRouter()
@@ -153,11 +139,10 @@ def api_doc(request: Request) -> Response:
 
 # --- collections ----------------------------------------------------------------------------
 
-def _collection(request: Request, name: str) -> dict:
+def _collection(request: Request, store: Store, name: str) -> dict:
     base = _base(request)
-    store = request.app.state.store
     spec = LAYERS.get(name)
-    ext = layer_extent(store, name)
+    ext = store.extent(name)
     doc: dict = {
         "id": name,
         "title": _title(name),
@@ -186,36 +171,33 @@ def _collection(request: Request, name: str) -> dict:
 
 
 @router.get("/collections", summary="图层列表 / collections")
-def collections(request: Request, f: str | None = None, principal: Principal = Depends(current_principal)) -> Response:
+def collections(request: Request, f: str | None = None, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
     """Anonymous callers see the public layers only; `analyst` and `admin` see every layer."""
-    store = request.app.state.store
     base = _base(request)
     names = visible_layers(store, principal)
-    docs = [_collection(request, n) for n in names]
+    docs = [_collection(request, store, n) for n in names]
     links = [
         {"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "图层列表"},
         {"href": f"{base}/collections?f=html", "rel": "alternate", "type": "text/html", "title": "图层列表（HTML）"},
     ]
     if wants_html(request, f):
-        rows = [[{"href": f"{base}/collections/{d['id']}?f=html", "text": d["id"]}, d["title"], cached_count(store, d["id"]), "公开" if layer_is_public(d["id"]) else "受限"] for d in docs]
+        rows = [[{"href": f"{base}/collections/{d['id']}?f=html", "text": d["id"]}, d["title"], store.cached_count(d["id"]), "公开" if layer_is_public(d["id"]) else "受限"] for d in docs]
         return html.page(request, "图层（集合）列表", headers=["编号", "名称", "要素数", "访问"], rows=rows, rows_title="图层", links=links)
     return _json({"links": links, "collections": docs})
 
 
 @router.get("/collections/{collectionId}", summary="图层信息 / collection")
-def collection(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None) -> Response:
-    doc = _collection(request, access.name)
+def collection(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
+    doc = _collection(request, store, access.name)
     if wants_html(request, f):
-        store = request.app.state.store
         ext = doc.get("extent", {}).get("spatial", {}).get("bbox", [[None]])[0]
-        facts = [("编号", doc["id"]), ("要素数", cached_count(store, access.name)), ("存储坐标系", STORAGE_CRS), ("范围（经纬度）", ext), ("可用坐标系", "、".join(SUPPORTED_URIS))]
+        facts = [("编号", doc["id"]), ("要素数", store.cached_count(access.name)), ("存储坐标系", STORAGE_CRS), ("范围（经纬度）", ext), ("可用坐标系", "、".join(SUPPORTED_URIS))]
         return html.page(request, doc["title"], description=doc["description"], facts=facts, links=doc["links"], breadcrumbs=[{"href": "/collections?f=html", "title": "图层列表"}])
     return _json(doc)
 
 
 @router.get("/collections/{collectionId}/queryables", summary="可查询字段 / queryables")
-def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None) -> Response:
-    store = request.app.state.store
+def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
     base = _base(request)
     cols = visible_columns(store, access.name, access.hidden)
     props: dict = {"geometry": {"title": "几何", "format": "geometry-any", "x-ogc-role": "primary-geometry"}}
@@ -244,17 +226,15 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_PROPERTY_FILTERS = 20
 
 
-def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> list[Clause]:
-    """`?use=工业` style equality filters on queryables (Part 3 queryables-query-parameters).
+def _property_filters(request: Request, columns: dict[str, str]) -> list[tuple[str, object]]:
+    """`?use=工业` style equality filters on queryables (Part 3 queryables-query-parameters), as
+    (column, typed value) pairs for `ItemsQuery.equals`; the store writes the SQL.
 
-    Values are checked against what both stores can hold before they reach SQL, so the same
-    request gets the same 400 on either: integers within int64 (SQLite's INTEGER, PostgreSQL's
-    bigint; Python's sqlite3 raised OverflowError → 500), finite numbers, and no NUL in text
-    (PostgreSQL text cannot hold it; psycopg raised DataError → 500)."""
-    out = []
-    ph = "%s" if pg else "?"
-    from gis.store.base import quote
-
+    Values are checked against what both stores can hold before they reach the store, so the
+    same request gets the same 400 on either: integers within int64 (SQLite's INTEGER,
+    PostgreSQL's bigint; Python's sqlite3 raised OverflowError → 500), finite numbers, and no NUL
+    in text (PostgreSQL text cannot hold it; psycopg raised DataError → 500)."""
+    out: list[tuple[str, object]] = []
     for key, value in request.query_params.multi_items():
         if key in ITEMS_PARAMS:
             continue
@@ -282,8 +262,7 @@ def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> li
                 [RowError(None, key, "超出整数范围")],
                 hint=f"字段 {key} 是整数字段，请给出范围内的整数。",
             )
-        ident = quote(key).replace("%", "%%") if pg else quote(key)
-        out.append(Clause(f"{ident} = {ph}", [v]))
+        out.append((key, v))
     if len(out) > MAX_PROPERTY_FILTERS:
         raise ParamError(f"字段等值过滤参数过多（{len(out)} 个，上限 {MAX_PROPERTY_FILTERS} 个）。", hint="请改用 filter 参数（CQL2，可用 IN 列表）。")
     return out
@@ -293,20 +272,10 @@ def _property_filters(request: Request, columns: dict[str, str], pg: bool) -> li
 async def items(
     request: Request,
     access: LayerAccess = Depends(layer_access),
-    limit: int = Depends(limit_param),
-    offset: int = Depends(offset_param),
-    bbox: tuple | None = Depends(bbox_param),
-    crs: OgcCrs = Depends(crs_param),
-    filter_crs: OgcCrs = Depends(filter_crs_param),
-    properties: list[str] | None = Depends(properties_param),
-    filter: str | None = Query(None, description="CQL2 过滤条件 / CQL2 filter (text or JSON)"),
-    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text | cql2-json"),
-    sortby: str | None = Query(None, description="排序字段，如 -area_mu / sort keys"),
-    datetime: str | None = Query(None, description="时间过滤（本服务的图层无时间属性，忽略）/ ignored: layers have no temporal extent"),
-    f: str | None = Query(None, description="json | html"),
+    params: ItemsParams = Depends(),
+    store: Store = Depends(get_store),
 ) -> Response:
-    args = (request, access, limit, offset, bbox, crs, filter_crs, properties, filter, filter_lang, sortby, f)
-    return await on_store(request, _items, *args, heavy=_costly_page(request, limit, offset, filter, sortby, f))
+    return await on_store(store, _items, request, store, access, params, heavy=_costly_page(request, params))
 
 
 HEAVY_PAGE = 1000
@@ -315,24 +284,23 @@ HEAVY_OFFSET = 10_000
 """SQLite walks every skipped row: an offset beyond this costs more than the page itself."""
 
 
-def _costly_page(request: Request, limit: int, offset: int, filter: str | None, sortby: str | None, f: str | None) -> bool:
+def _costly_page(request: Request, params: ItemsParams) -> bool:
     """Whether an items request may cost more than a few milliseconds on GeoPackage, decided
     from the request alone (no store access). Cheap: a plain page (optionally with bbox, which
-    the R-tree answers) of ≤ HEAVY_PAGE features at a small offset. Costly: a CQL2 filter (its
-    parse and an unindexed scan), sortby (a sort of the whole match), `?field=value` filters
-    (unindexed), a large offset, HTML output (the page is re-parsed and rendered), a big page."""
-    if limit > HEAVY_PAGE or offset > HEAVY_OFFSET or (filter is not None and filter.strip()) or sortby:
+    the R-tree answers) of ≤ HEAVY_PAGE features at a small offset. Costly: a CQL2 filter (an
+    unindexed scan), sortby (a sort of the whole match), `?field=value` filters (unindexed), a
+    large offset, HTML output (the page is re-parsed and rendered), a big page."""
+    if params.limit > HEAVY_PAGE or params.offset > HEAVY_OFFSET or params.filter is not None or params.sortby:
         return True
     if any(k not in ITEMS_PARAMS for k in request.query_params.keys()):
         return True
-    if (f or "").lower() == "html" or (not f and "text/html" in request.headers.get("accept", "")):
-        return True
-    return False
+    return params.f == "html"
 
 
-async def on_store(request: Request, fn, *args, heavy: bool = False):
-    """Run a store call: inline for cheap GeoPackage work, in the thread pool for PostGIS and
-    for costly GeoPackage work.
+async def on_store(store: Store, fn, *args, heavy: bool = False):
+    """Run a store call: inline for cheap work on a store that does not wait on I/O, in the
+    thread pool for a store whose reads wait on a server (`store.blocking_io`: PostGIS) and for
+    costly work.
 
     A small GeoPackage page is CPU work under the GIL (SQLite, shapely, JSON); spreading it over
     threads only adds GIL convoying, so it runs on the event loop (2–3× the throughput measured
@@ -343,36 +311,30 @@ async def on_store(request: Request, fn, *args, heavy: bool = False):
     interpreter switches back to the loop every few milliseconds. A PostGIS call mostly waits
     for the database, so threads overlap that wait.
     """
-    if heavy or request.app.state.store.kind == "postgis":
+    if heavy or store.blocking_io:
         from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(fn, *args)
     return fn(*args)
 
 
-def _items(request, access, limit, offset, bbox, crs, filter_crs, properties, filter, filter_lang, sortby, f) -> Response:
-    store = request.app.state.store
+def _items(request: Request, store: Store, access: LayerAccess, params: ItemsParams) -> Response:
     name = access.name
     columns = visible_columns(store, name, access.hidden)
     _check_params(request, ITEMS_PARAMS, set(columns))
-    html_out = wants_html(request, f)
-    where = _property_filters(request, columns, store.kind == "postgis")
-    if filter is not None and filter.strip():
-        tree = parse_cql2(filter, filter_lang)
-        where.append(cql2_to_sql(store, name, tree, columns, filter_crs))
-    elif filter_lang and filter_lang.lower() not in ("cql2-text", "cql2-json"):
-        raise ParamError(f"不支持的 filter-lang “{filter_lang[:30]}”。", hint="可用：cql2-text、cql2-json。")
     q = ItemsQuery(
-        limit=limit,
-        offset=offset,
-        bbox=bbox,
-        where=where,
-        properties=check_properties(properties, columns) if properties is not None else None,
-        sortby=parse_sortby(sortby, columns),
-        crs=crs,
+        limit=params.limit,
+        offset=params.offset,
+        bbox=params.bbox,
+        equals=_property_filters(request, columns),
+        **({"filter": params.filter.tree, "filter_crs": params.filter.crs} if params.filter is not None else {}),
+        properties=params.properties,
+        sortby=params.sortby,
+        crs=params.crs,
         hidden=access.hidden,
     )
-    page = fetch_items(store, name, q)
+    page = store.features(name, q)
+    limit, offset = params.limit, params.offset
     base = _base(request)
     url = request.url
     links = [
@@ -385,7 +347,7 @@ def _items(request, access, limit, offset, bbox, crs, filter_crs, properties, fi
         links.append({"href": str(url.include_query_params(offset=offset + limit, limit=limit)), "rel": "next", "type": GEOJSON, "title": "下一页"})
     if offset > 0:
         links.append({"href": str(url.include_query_params(offset=max(0, offset - limit), limit=limit)), "rel": "prev", "type": GEOJSON, "title": "上一页"})
-    if html_out:
+    if params.f == "html":
         return _items_html(request, name, page, links, offset)
     head = {
         "type": "FeatureCollection",
@@ -396,7 +358,7 @@ def _items(request, access, limit, offset, bbox, crs, filter_crs, properties, fi
     if page.number_matched is not None:
         head["numberMatched"] = page.number_matched
     text = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page.features) + "]}"
-    return Response(text.encode("utf-8"), media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})
+    return Response(text.encode("utf-8"), media_type=GEOJSON, headers={"Content-Crs": f"<{params.crs.uri}>"})
 
 
 def _items_html(request: Request, name: str, page, links: list[dict], offset: int) -> Response:
@@ -428,16 +390,16 @@ async def item(
     access: LayerAccess = Depends(layer_access),
     crs: OgcCrs = Depends(crs_param),
     properties: list[str] | None = Depends(properties_param),
-    f: str | None = Query(None, description="json | html"),
+    f: OutputFormat = Depends(f_param),
+    store: Store = Depends(get_store),
 ) -> Response:
-    return await on_store(request, _item, request, featureId, access, crs, properties, f)
+    return await on_store(store, _item, request, store, featureId, access, crs, properties, f)
 
 
-def _item(request, featureId, access, crs, properties, f) -> Response:
-    store = request.app.state.store
+def _item(request: Request, store: Store, featureId: str, access: LayerAccess, crs: OgcCrs, properties: list[str] | None, f: OutputFormat) -> Response:
     _check_params(request, ITEM_PARAMS)
-    html_out = wants_html(request, f)
-    text = fetch_item(store, access.name, featureId, crs=crs, hidden=access.hidden, properties=properties)
+    html_out = f == "html"
+    text = store.feature(access.name, featureId, crs=crs, hidden=access.hidden, properties=properties)
     if text is None:
         raise NotFoundError(f"图层 {access.name} 中没有编号为“{featureId}”的要素。")
     base = _base(request)

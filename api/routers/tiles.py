@@ -17,8 +17,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api.dependencies import LayerAccess, layer_access, layer_is_public, properties_param
-from gis.store.query import check_properties, visible_columns
+from api.dependencies import LayerAccess, get_store, layer_access, layer_is_public, properties_param
+from gis.store import Store
+from gis.store.items import check_properties, visible_columns
 from gis.tiles import TILE_TTL_S, cached_tile, tile_columns, tile_mvt
 
 router = APIRouter()
@@ -38,22 +39,21 @@ async def tile(
     y: int,
     access: LayerAccess = Depends(layer_access),
     properties: list[str] | None = Depends(properties_param),
+    store: Store = Depends(get_store),
 ) -> Response:
     from api.routers.features import on_store
 
-    store = request.app.state.store
-    if store.kind != "postgis":
+    if not store.blocking_io:
         # A cached tile is a dictionary lookup: answered on the event loop. A cold one (up to
         # 0.9 s on GeoPackage) is built in a thread so it never holds up other requests.
-        hit = _tile(request, z, x, y, access, properties, cached_only=True)
+        hit = _tile(request, store, z, x, y, access, properties, cached_only=True)
         if hit is not None:
             return hit
-    return await on_store(request, _tile, request, z, x, y, access, properties, heavy=True)
+    return await on_store(store, _tile, request, store, z, x, y, access, properties, heavy=True)
 
 
-def _tile(request: Request, z: int, x: int, y: int, access: LayerAccess, properties: list[str] | None = None, cached_only: bool = False) -> Response | None:
+def _tile(request: Request, store: Store, z: int, x: int, y: int, access: LayerAccess, properties: list[str] | None = None, cached_only: bool = False) -> Response | None:
     """The tile response; with `cached_only`, None unless the tile is in the cache."""
-    store = request.app.state.store
     kinds = visible_columns(store, access.name, access.hidden)
     columns = tile_columns(list(kinds) if properties is None else check_properties(properties, kinds))
     if cached_only:

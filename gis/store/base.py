@@ -34,8 +34,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import STORE_EPSG
+from gis.crs import STORE_EPSG, STORE_XY, AxisCrs
 from gis.store.cache import StoreCaches
+from gis.store.dialect import Dialect, quote
+from gis.store.items import (
+    COUNT_CAP,
+    EXTENT_TTL_S,
+    FilterError,
+    ItemsPage,
+    ItemsQuery,
+    check_properties,
+    check_sortby,
+    visible_columns,
+)
 from gis.errors import (
     ImportReport,
     InputError,
@@ -74,12 +85,17 @@ def _env_seconds(name: str, default: float) -> float:
 log = logging.getLogger("landgis.store")
 
 
+def _env_float(name: str, default: float) -> float:
+    """A number from the environment (LANDGIS_TILE_CACHE_MB …), else `default`."""
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        log.warning("环境变量 %s=%r 不是数字，按 %s 处理。", name, os.environ.get(name), default)
+        return default
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def check_layer_name(name: str) -> str:
@@ -172,6 +188,12 @@ class Store(ABC):
 
     url: str
     kind: str
+    """"geopackage" | "postgis": for reports (/health) only — code asks the store, not its kind."""
+    dialect: Dialect
+    """How this store spells the items query's SQL (gis/store/dialect.py)."""
+    blocking_io: bool = False
+    """True when a read mostly waits on a database server (PostGIS): callers on an event loop run
+    every call in a thread. False (GeoPackage): a small read is CPU under the GIL, cheaper inline."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -181,7 +203,7 @@ class Store(ABC):
         PostgreSQL lock_timeout); past it the write raises StoreBusy and changes nothing."""
         self.edit_statement_timeout_s = _env_seconds("LANDGIS_EDIT_STATEMENT_TIMEOUT_S", DEFAULT_EDIT_STATEMENT_TIMEOUT_S)
         """PostgreSQL statement_timeout of single-feature edits (never below lock_timeout_s + 1)."""
-        self.caches = StoreCaches()
+        self.caches = StoreCaches({"tiles": int(_env_float("LANDGIS_TILE_CACHE_MB", 128.0) * 1024 * 1024)})
         """What is derived from this store's layers (counts, extents, tiles, map pages), each
         named cache keyed by layer revision (gis/store/cache.py): dies with the store."""
 
@@ -325,6 +347,16 @@ class Store(ABC):
 
     def _end_read(self) -> None:
         """Close the implicit read transaction (PostgreSQL) so readers never hold snapshots."""
+
+    def _read(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        """Rows of SQL already in the dialect's spelling (the items query, tiles): run as is."""
+        cur = self.connection().cursor()
+        try:
+            cur.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            cur.close()
+            self._end_read()
 
     # --- set-up ---------------------------------------------------------------------------
     def init(self) -> None:
@@ -496,6 +528,119 @@ class Store(ABC):
         props = {c: _json_value(row[c]) for c in gdf.columns if c != "geometry"}
         props["geometry"] = row.geometry
         return props
+
+    # --- the items query (OGC API – Features), extents, counts, tiles ----------------------
+    # The SQL of a page is assembled here from the dialect's pieces; each store writes its own
+    # SELECT list (`_features_select`: PostGIS serialises GeoJSON itself, GeoPackage decodes the
+    # page's blobs in `_features_out`), its extent query and its tiles.
+
+    @abstractmethod
+    def _features_select(self, layer: str, columns: list[str], crs: AxisCrs) -> str:
+        """`SELECT … FROM <layer> t` producing what `_features_out` turns into GeoJSON strings."""
+
+    @abstractmethod
+    def _features_out(self, rows: list[tuple], columns: list[str], kinds: dict[str, str], crs: AxisCrs) -> list[str]: ...
+
+    @abstractmethod
+    def _extent(self, layer: str) -> tuple[float, float, float, float] | None: ...
+
+    @abstractmethod
+    def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
+        """The Mapbox Vector Tile of tile z/x/y (WebMercatorQuad) with `columns` as attributes;
+        b"" when empty. Not cached: `gis.tiles.tile_mvt` keeps tiles in `caches("tiles")`."""
+
+    def _items_columns(self, layer: str, q: ItemsQuery) -> tuple[list[str], dict[str, str]]:
+        kinds = visible_columns(self, layer, q.hidden)
+        cols = list(kinds) if q.properties is None else check_properties(q.properties, kinds)
+        return cols, kinds
+
+    def _items_where(self, layer: str, q: ItemsQuery, kinds: dict[str, str]) -> tuple[str, list]:
+        """bbox, then `?field=value`, then the given clauses, then the CQL2 filter, ANDed."""
+        from gis.store.cql2 import _balanced, cql2_to_sql
+
+        d = self.dialect
+        clauses: list[str] = []
+        params: list = []
+        if q.bbox is not None:
+            c = d.bbox_intersects(layer, q.bbox)
+            clauses.append(c.sql)
+            params += c.params
+        for name, value in q.equals:
+            if name not in kinds:
+                raise FilterError(f"字段“{name[:60]}”不存在或不可查询。")
+            clauses.append(f"{d.ident(name)} = {d.ph}")
+            params.append(value)
+        for c in q.where:
+            clauses.append(c.sql)
+            params += c.params
+        if q.filter is not None:
+            c = cql2_to_sql(self, layer, q.filter, kinds, q.filter_crs)
+            clauses.append(c.sql)
+            params += c.params
+        return (" WHERE " + _balanced("AND", clauses)) if clauses else "", params
+
+    def _items_order(self, q: ItemsQuery, kinds: dict[str, str]) -> str:
+        parts = [f"{self.dialect.ident(name)} {'DESC NULLS LAST' if desc else 'ASC NULLS LAST'}" for name, desc in check_sortby(q.sortby, kinds)]
+        parts.append("fid")
+        return " ORDER BY " + ", ".join(parts)
+
+    def features(self, layer: str, query: ItemsQuery, *, with_count: bool = True) -> ItemsPage:
+        """One page of a layer as serialised GeoJSON features, plus numberMatched when cheap:
+        one SQL statement per page, no (Geo)DataFrames, every value bound."""
+        kinds = visible_columns(self, layer, query.hidden)
+        where, params = self._items_where(layer, query, kinds)
+        cols = list(kinds) if query.properties is None else check_properties(query.properties, kinds)
+        order = self._items_order(query, kinds)
+        ph = self.dialect.ph
+        sql = f"{self._features_select(layer, cols, query.crs)}{where}{order} LIMIT {ph} OFFSET {ph}"
+        features = self._features_out(self._read(sql, params + [query.limit, query.offset]), cols, kinds, query.crs)
+        matched = None
+        if with_count:
+            if query.offset == 0 and len(features) < query.limit:
+                matched = len(features)
+            elif query.unfiltered:
+                matched = self.cached_count(layer)
+            else:
+                matched = self._count_where(layer, where, params)
+        return ItemsPage(features, len(features), matched)
+
+    def feature(self, layer: str, feature_id: str, *, crs: AxisCrs | None = None, hidden: frozenset[str] = frozenset(), properties: list[str] | None = None) -> str | None:
+        """One feature as serialised GeoJSON, or None."""
+        q = ItemsQuery(limit=1, crs=crs or STORE_XY, hidden=hidden, properties=properties)
+        cols, kinds = self._items_columns(layer, q)
+        if "\x00" in feature_id:  # no stored id holds NUL (and PostgreSQL text cannot even take it)
+            return None
+        rows = self._read(f"{self._features_select(layer, cols, q.crs)} WHERE id = {self.dialect.ph}", [feature_id])
+        return self._features_out(rows, cols, kinds, q.crs)[0] if rows else None
+
+    def _count_where(self, layer: str, where: str, params: list) -> int | None:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {quote(layer)}{where} LIMIT {self.dialect.ph}) s"
+        n = int(self._read(sql, params + [COUNT_CAP + 1])[0][0])
+        return None if n > COUNT_CAP else n
+
+    def count_matched(self, layer: str, query: ItemsQuery) -> int | None:
+        """numberMatched of a query: the cached row count when unfiltered, else a count that
+        stops at COUNT_CAP (None beyond it)."""
+        if query.unfiltered:
+            return self.cached_count(layer)
+        where, params = self._items_where(layer, query, visible_columns(self, layer, query.hidden))
+        return self._count_where(layer, where, params)
+
+    def cached_count(self, layer: str) -> int:
+        """Row count of a whole layer, kept in `caches("counts")` until the layer's revision
+        changes (gis/store/items.py: single flight; TTL for a layer without a revision)."""
+        from gis.store.items import cached_count
+
+        return cached_count(self, layer)
+
+    def extent(self, layer: str, *, ttl: float = EXTENT_TTL_S) -> tuple[float, float, float, float] | None:
+        """The lon/lat extent of a layer (GeoPackage: its R-tree; PostGIS: ST_Extent), kept in
+        `caches("extents")` until the layer's revision changes (or `ttl` seconds when it has
+        none; `ttl` 0: not kept)."""
+        revision = self.revision(layer)
+        if revision is None and ttl <= 0:
+            return self._extent(layer)
+        return self.caches("extents").get_or_compute(revision, layer, lambda: (self._extent(layer),), ttl=ttl)[0]
 
     # --- writes ---------------------------------------------------------------------------
     def import_features(

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from typing import Callable, Hashable, TypeVar
 
@@ -36,6 +38,9 @@ class RevisionCache:
     """Values keyed by (layer, layer revision(s), key), least recently used evicted past `max_bytes`."""
 
     wait_seconds = 30.0
+
+    entry_share = 1.0
+    """An entry larger than this share of the budget is not kept (it would flush everything else)."""
 
     def __init__(self, name: str, max_bytes: int, sizer: Callable[[object], int] = approx_size):
         self.name = name
@@ -66,7 +71,7 @@ class RevisionCache:
 
     def put(self, key: Hashable, value: object) -> None:
         size = self._sizer(value)
-        if size > self.max_bytes:
+        if size > self.max_bytes * self.entry_share:
             return
         with self._lock:
             old = self._entries.pop(key, None)
@@ -83,12 +88,22 @@ class RevisionCache:
             self._entries.clear()
             self._bytes = 0
 
-    def get_or_compute(self, revision: Hashable | None, key: Hashable, compute: Callable[[], T]) -> T:
+    def peek(self, revision: Hashable | None, key: Hashable):
+        """The value `get_or_compute(revision, key, …)` would return without computing, or None."""
+        if revision is None or self.max_bytes <= 0:
+            return None
+        return self.get((revision, key))
+
+    def get_or_compute(self, revision: Hashable | None, key: Hashable, compute: Callable[[], T], *, ttl: float | None = None) -> T:
         """The cached value for `key` at `revision`, computing it once on a miss.
 
-        `revision` None means the store cannot vouch for the data: computed every time."""
-        if revision is None or self.max_bytes <= 0:
+        `revision` None means the store cannot vouch for the data: computed every time — unless
+        `ttl` is given, in which case the value is kept `ttl` seconds (the fallback of layers
+        without a revision, such as a store made by an older landgis opened with init=False)."""
+        if self.max_bytes <= 0:
             return compute()
+        if revision is None:
+            return compute() if ttl is None else self._timed(key, compute, ttl)
         full = (revision, key)
         hit = self.get(full)
         if hit is not None:
@@ -112,6 +127,76 @@ class RevisionCache:
                 if not gate.locked():
                     self._computing.pop(full, None)
 
+    def _timed(self, key: Hashable, compute: Callable[[], T], ttl: float) -> T:
+        """Time-bounded entry for data without a revision. One thread refreshes an expired entry
+        while the others answer with the previous value; with no previous value they wait for it
+        (bounded by `wait_seconds`)."""
+        full = (_UNTRACKED, key)
+        with self._lock:
+            hit = self._entries.get(full)
+        if hit is not None and time.monotonic() - hit[0][0] < ttl:
+            with self._lock:
+                self.hits += 1
+            return hit[0][1]
+        with self._lock:
+            gate = self._computing.setdefault(full, threading.Lock())
+        if hit is not None:
+            got = gate.acquire(blocking=False)
+            if not got:
+                return hit[0][1]
+        else:
+            got = gate.acquire(timeout=self.wait_seconds)
+        try:
+            with self._lock:
+                again = self._entries.get(full)
+            if again is not None and again is not hit and time.monotonic() - again[0][0] < ttl:
+                return again[0][1]  # refreshed by the thread we waited for
+            with self._lock:
+                self.misses += 1
+            value = compute()
+            self.put(full, (time.monotonic(), value))
+            return value
+        finally:
+            if got:
+                gate.release()
+            with self._lock:
+                if not gate.locked():
+                    self._computing.pop(full, None)
+
+
+_UNTRACKED = object()
+"""The revision slot of time-bounded entries (no real revision ever equals it)."""
+
+
+def _tile_size(value: object) -> int:
+    if isinstance(value, tuple) and value and isinstance(value[0], (bytes, bytearray)):
+        return len(value[0])
+    return approx_size(value)
+
+
+class TileCache(RevisionCache):
+    """A store's "tiles" cache: entries are (MVT bytes, ETag), sized by their bytes, and one tile
+    above 1/8 of the budget is not kept (one huge tile must not flush everything else)."""
+
+    entry_share = 1 / 8
+
+    def __init__(self, max_bytes: int, name: str = "tiles"):
+        super().__init__(name, max_bytes, sizer=_tile_size)
+
+    def put(self, key: Hashable, value: object, etag: str | None = None) -> None:
+        super().put(key, value if etag is None else (value, etag))
+
+    @property
+    def data(self) -> OrderedDict:
+        """The entries, least recently used first (for inspection)."""
+        return self._entries
+
+
+_KINDS: dict[str, type[RevisionCache]] = {"tiles": TileCache}
+"""Caches whose entries need their own sizing rules; every other name is a plain RevisionCache."""
+
+_LIVE: "weakref.WeakSet[StoreCaches]" = weakref.WeakSet()
+
 
 class StoreCaches:
     """The named caches of one store (created on first use, each with its own byte budget)."""
@@ -121,12 +206,14 @@ class StoreCaches:
         self._default = default_bytes
         self._caches: dict[str, RevisionCache] = {}
         self._lock = threading.Lock()
+        _LIVE.add(self)
 
     def __call__(self, name: str) -> RevisionCache:
         with self._lock:
             cache = self._caches.get(name)
             if cache is None:
-                cache = self._caches[name] = RevisionCache(name, self._budgets.get(name, self._default))
+                kind = _KINDS.get(name, RevisionCache)
+                cache = self._caches[name] = kind(name=name, max_bytes=self._budgets.get(name, self._default))
             return cache
 
     def set_budget(self, name: str, max_bytes: int) -> None:
@@ -149,3 +236,30 @@ class StoreCaches:
         with self._lock:
             caches = dict(self._caches)
         return {n: {"entries": len(c), "bytes": c.bytes, "hits": c.hits, "misses": c.misses} for n, c in caches.items()}
+
+
+class EveryStore:
+    """One named cache across every live store, for inspection and tests (`gis.tiles.CACHE`):
+    `data` merges their entries, `clear()` empties them all. Holds no entries itself."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _caches(self) -> list[RevisionCache]:
+        return [c(self.name) for c in list(_LIVE)]
+
+    @property
+    def data(self) -> dict:
+        out: dict = {}
+        for cache in self._caches():
+            with cache._lock:
+                out.update({(id(cache), k): v for k, v in cache._entries.items()})
+        return out
+
+    @property
+    def bytes(self) -> int:
+        return sum(c.bytes for c in self._caches())
+
+    def clear(self) -> None:
+        for cache in self._caches():
+            cache.clear()

@@ -20,17 +20,21 @@ QGIS when they edit the file — the same technique GDAL uses for its own featur
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from gis.crs import MEASURE_EPSG, STORE_EPSG
+from gis.crs import MEASURE_EPSG, STORE_EPSG, AxisCrs, geoms_to_axis_crs
 from gis.store.base import LAYERS, REVISIONS, Store, quote
+from gis.store.dialect import Dialect
+from gis.store.items import Clause
 
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10300
@@ -122,6 +126,155 @@ def _register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v, deterministic=True)
 
 
+# =========================================================================================
+# GeoPackage: the spatial predicates SQLite lacks, as SQL functions over GeoPackageBinary
+# =========================================================================================
+
+@lru_cache(maxsize=64)
+def _literal(wkb: bytes):
+    g = shapely.from_wkb(wkb)
+    shapely.prepare(g)
+    return g
+
+
+def _blob_geom(blob):
+    b = bytes(blob)
+    return shapely.from_wkb(b[_wkb_start(b):])
+
+
+def _lg_spatial(op, blob, wkb):
+    if blob is None or wkb is None:
+        return None
+    try:
+        lit = _literal(bytes(wkb))
+        g = _blob_geom(blob)
+        if g.is_empty:
+            return 0
+        fn = {
+            "intersects": lambda: lit.intersects(g),
+            "disjoint": lambda: lit.disjoint(g),
+            "within": lambda: lit.contains(g),  # geom within literal
+            "contains": lambda: lit.within(g),  # geom contains literal
+            "overlaps": lambda: lit.overlaps(g),
+            "touches": lambda: lit.touches(g),
+            "crosses": lambda: lit.crosses(g),
+            "equals": lambda: lit.equals(g),
+        }[op]
+        return 1 if fn() else 0
+    except Exception:  # a corrupt blob never turns into a 500
+        return 0
+
+
+def _lg_bbox(blob, minx, miny, maxx, maxy):
+    """Exact bbox intersection: envelope test first, the geometry only for edge cases."""
+    if blob is None:
+        return 0
+    env = _envelope(blob)
+    if env is None:
+        return 0
+    ex0, ex1, ey0, ey1 = env
+    if ex0 > maxx or ex1 < minx or ey0 > maxy or ey1 < miny:
+        return 0
+    if ex0 >= minx and ex1 <= maxx and ey0 >= miny and ey1 <= maxy:
+        return 1  # envelope inside the box: no need to decode
+    try:
+        return 1 if _literal(shapely.to_wkb(shapely.box(minx, miny, maxx, maxy))).intersects(_blob_geom(blob)) else 0
+    except Exception:
+        return 0
+
+
+def _register_query_functions(conn: sqlite3.Connection) -> None:
+    """The exact spatial tests of the items query (CQL2 S_* predicates, bbox), on every connection."""
+    conn.create_function("lg_spatial", 3, _lg_spatial, deterministic=True)
+    conn.create_function("lg_bbox", 5, _lg_bbox, deterministic=True)
+
+
+def like_to_glob(pattern: str) -> str:
+    """CQL2 LIKE (% _ with backslash escape, case-sensitive) → SQLite GLOB (also case-sensitive)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            out.append({"*": "[*]", "?": "[?]", "[": "[[]"}.get(nxt, nxt))
+            i += 2
+            continue
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class GeoPackageDialect(Dialect):
+    """SQLite with the GeoPackage R-tree: `?`, GLOB for LIKE, the `lg_*` functions above."""
+
+    name = "geopackage"
+    ph = "?"
+
+    def like(self, sql: str, pattern: str) -> Clause:
+        return Clause(f"{sql} GLOB ?", [like_to_glob(pattern)])
+
+    def geometry_param(self) -> str:
+        return "?"
+
+    def rtree_match(self, layer: str, bbox: tuple[float, float, float, float]) -> Clause:
+        """The one R-tree subquery: rows whose envelope meets the box."""
+        x0, y0, x1, y1 = bbox
+        rt = quote(f"rtree_{layer}_geom")
+        return Clause(f"fid IN (SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)", [x1, x0, y1, y0])
+
+    def bbox_candidates(self, layer: str, bbox) -> Clause:
+        return self.rtree_match(layer, bbox)
+
+    def bbox_intersects(self, layer: str, bbox) -> Clause:
+        pre = self.rtree_match(layer, bbox)
+        return Clause(f"{pre.sql} AND lg_bbox(geom, ?, ?, ?, ?)", pre.params + list(bbox))
+
+    def spatial(self, layer: str, op: str, wkb: bytes) -> Clause:
+        fn = f"lg_spatial('{op}', geom, ?)"
+        if op == "disjoint":
+            return Clause(fn, [wkb])
+        pre = self.rtree_match(layer, shapely.from_wkb(wkb).bounds)
+        return Clause(f"{pre.sql} AND {fn}", pre.params + [wkb])
+
+
+def _gpkg_features(rows: list[tuple], columns: list[str], kinds: dict[str, str], crs: AxisCrs) -> list[str]:
+    """Rows of (id, columns…, geom blob) → serialised GeoJSON features: the page's blobs decoded
+    in one vectorised call, transformed once, `shapely.to_geojson`."""
+    n = len(columns)
+    geoms = decode([r[n + 1] for r in rows])
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    gjson = np.full(len(rows), "null", dtype=object)
+    if present.any():
+        sub = geoms_to_axis_crs(geoms[present], crs)
+        gjson[present] = shapely.to_geojson(sub)
+    bools = [i for i, c in enumerate(columns) if kinds.get(c) == "BOOLEAN"]
+    dumps = json.dumps
+    out = []
+    for k, r in enumerate(rows):
+        vals = list(r[1 : n + 1])
+        for i in bools:
+            if vals[i] is not None:
+                vals[i] = bool(vals[i])
+        props = dumps(dict(zip(columns, vals)), ensure_ascii=False, allow_nan=False)
+        out.append('{"type":"Feature","id":' + dumps(r[0], ensure_ascii=False) + ',"geometry":' + gjson[k] + ',"properties":' + props + "}")
+    return out
+
+
+def _typed(values: tuple, kind: str | None) -> list:
+    """SQLite hands booleans back as 0/1: give the tile real booleans, as PostGIS does."""
+    if kind == "BOOLEAN":
+        return [None if v is None else bool(v) for v in values]
+    return list(values)
+
+
 _SRS_ROWS = [
     ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
     ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
@@ -146,6 +299,10 @@ class GeoPackageStore(Store):
     kind = "geopackage"
     ph = "?"
     db_errors = (sqlite3.Error,)
+    dialect = GeoPackageDialect()
+    blocking_io = False
+    """SQLite work is CPU under the GIL, not a wait: small reads run on the event loop (see
+    `Store.blocking_io`)."""
 
     def __init__(self, path: str | Path):
         super().__init__()
@@ -165,6 +322,7 @@ class GeoPackageStore(Store):
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         _register_functions(conn)
+        _register_query_functions(conn)
         return conn
 
     @contextmanager
@@ -363,9 +521,35 @@ class GeoPackageStore(Store):
         return decode(values)
 
     def _bbox_clause(self, layer: str, bbox) -> tuple[str, list]:
-        rt = quote(f"rtree_{layer}_geom")
-        minx, miny, maxx, maxy = bbox
-        return f"fid IN (SELECT id FROM {rt} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)", [maxx, minx, maxy, miny]
+        c = self.dialect.rtree_match(layer, bbox)
+        return c.sql, c.params
+
+    # --- the items query and tiles (gis/store/items.py, gis/tiles.py) ------------------------
+    def _features_select(self, layer: str, columns: list[str], crs: AxisCrs) -> str:
+        select = ", ".join(["id"] + [quote(c) for c in columns] + ["geom"])
+        return f"SELECT {select} FROM {quote(layer)} t"
+
+    def _features_out(self, rows: list[tuple], columns: list[str], kinds: dict[str, str], crs: AxisCrs) -> list[str]:
+        return _gpkg_features(rows, columns, kinds, crs)
+
+    def _extent(self, layer: str) -> tuple[float, float, float, float] | None:
+        rows = self._read(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote('rtree_' + layer + '_geom')}", [])
+        return tuple(float(v) for v in rows[0]) if rows and rows[0][0] is not None else None
+
+    def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
+        """The tile's features through the R-tree, projected, clipped, quantised and encoded on
+        whole arrays by gis/mvt.py (via `gis.tiles.encode_tile`)."""
+        from gis.tiles import MAX_FEATURES, encode_tile, search_box
+
+        kinds = kinds or self.columns(layer)
+        box = self.dialect.bbox_candidates(layer, search_box(z, x, y))
+        select = ", ".join([quote(c) for c in columns] + ["geom"])
+        rows = self._read(f"SELECT {select} FROM {quote(layer)} WHERE {box.sql} ORDER BY fid LIMIT {MAX_FEATURES}", box.params)
+        if not rows:
+            return b""
+        table = list(zip(*rows))
+        geoms = decode(list(table[-1]))
+        return encode_tile(layer, geoms, columns, [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)], z, x, y)
 
     def _after_layer_write(self, cur, layer: str) -> None:
         rt = quote(f"rtree_{layer}_geom")

@@ -42,8 +42,10 @@ import psycopg
 import psycopg.sql
 import shapely
 
-from gis.crs import STORE_EPSG
+from gis.crs import STORE_EPSG, AxisCrs
 from gis.store.base import LAYERS, REVISIONS, Store, quote
+from gis.store.dialect import Dialect
+from gis.store.items import Clause
 
 _QUOTED_OR_PLACEHOLDER = re.compile(r'"[^"]*"|\'[^\']*\'|\?')
 
@@ -95,10 +97,83 @@ _FUNCTIONS = {
 }
 
 
+_ST_PREDICATES = {
+    "intersects": "ST_Intersects",
+    "disjoint": "ST_Disjoint",
+    "within": "ST_Within",
+    "contains": "ST_Contains",
+    "overlaps": "ST_Overlaps",
+    "touches": "ST_Touches",
+    "crosses": "ST_Crosses",
+    "equals": "ST_Equals",
+}
+
+
+class PostGISDialect(Dialect):
+    """psycopg's `%s`; identifiers and literals with `%` doubled (the SQL runs with parameters);
+    `&&` on the GiST index, then the ST_* predicates."""
+
+    name = "postgis"
+    ph = "%s"
+
+    def ident(self, name: str) -> str:
+        return quote(name).replace("%", "%%")
+
+    def text_literal(self, text: str) -> str:
+        return super().text_literal(text).replace("%", "%%")
+
+    def like(self, sql: str, pattern: str) -> Clause:
+        return Clause(f"{sql} LIKE %s", [pattern])
+
+    def geometry_param(self) -> str:
+        return f"ST_GeomFromWKB(%s, {STORE_EPSG})"
+
+    def bbox_candidates(self, layer: str, bbox) -> Clause:
+        return Clause(f"geom && ST_MakeEnvelope(%s, %s, %s, %s, {STORE_EPSG})", list(bbox))
+
+    def bbox_intersects(self, layer: str, bbox) -> Clause:
+        pre = self.bbox_candidates(layer, bbox)
+        return Clause(f"{pre.sql} AND ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, {STORE_EPSG}))", pre.params + list(bbox))
+
+    def spatial(self, layer: str, op: str, wkb: bytes) -> Clause:
+        return Clause(f"{_ST_PREDICATES[op]}(geom, {self.geometry_param()})", [wkb])
+
+
+def _geom_expr(crs: AxisCrs) -> tuple[str, int]:
+    g = "geom"
+    if crs.transform_needed:
+        g = f"ST_Transform(geom, {crs.epsg})"
+    if crs.flip:
+        g = f"ST_FlipCoordinates({g})"
+    return g, (8 if crs.epsg == STORE_EPSG else 3)
+
+
+def _feature_sql(columns: list[str], crs: AxisCrs) -> str:
+    """One serialised GeoJSON Feature per row, written by PostgreSQL itself."""
+    d = PostGISStore.dialect
+    gexpr, prec = _geom_expr(crs)
+    if columns:
+        chunks = [columns[i : i + 50] for i in range(0, len(columns), 50)]
+        objs = ["jsonb_build_object(" + ", ".join(f"{d.text_literal(c)}, t.{d.ident(c)}" for c in chunk) + ")" for chunk in chunks]
+        if len(objs) == 1:
+            props = objs[0].replace("jsonb_build_object", "json_build_object", 1) + "::text"
+        else:
+            props = "(" + " || ".join(objs) + ")::text"
+    else:
+        props = "'{}'"
+    return (
+        "'{\"type\":\"Feature\",\"id\":' || to_json(t.id)::text || ',\"geometry\":' || "
+        f"COALESCE(ST_AsGeoJSON({gexpr}, {prec}, 0), 'null') || ',\"properties\":' || {props} || '}}'"
+    )
+
+
 class PostGISStore(Store):
     kind = "postgis"
     ph = "%s"
     db_errors = (psycopg.Error,)
+    dialect = PostGISDialect()
+    blocking_io = True
+    """A PostGIS call mostly waits for the database: threads overlap that wait."""
 
     def __init__(self, url: str):
         super().__init__()
@@ -272,7 +347,34 @@ class PostGISStore(Store):
         return out
 
     def _bbox_clause(self, layer: str, bbox) -> tuple[str, list]:
-        return f"geom && ST_MakeEnvelope(?, ?, ?, ?, {STORE_EPSG})", list(bbox)
+        c = self.dialect.bbox_candidates(layer, bbox)
+        return c.sql, c.params
+
+    # --- the items query and tiles (gis/store/items.py, gis/tiles.py) ------------------------
+    def _features_select(self, layer: str, columns: list[str], crs: AxisCrs) -> str:
+        return f"SELECT {_feature_sql(columns, crs)} FROM {quote(layer)} t"
+
+    def _features_out(self, rows: list[tuple], columns: list[str], kinds: dict[str, str], crs: AxisCrs) -> list[str]:
+        return [r[0] for r in rows]
+
+    def _extent(self, layer: str) -> tuple[float, float, float, float] | None:
+        rows = self._read(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM {quote(layer)}) s", [])
+        return tuple(float(v) for v in rows[0]) if rows and rows[0][0] is not None else None
+
+    def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
+        """PostGIS builds the tile itself: `ST_AsMVTGeom` clips and quantises, `ST_AsMVT` encodes."""
+        from gis.tiles import BUFFER, EXTENT, MAX_FEATURES, search_box
+
+        cols = "".join(f", t.{self.dialect.ident(c)}" for c in columns)
+        box = self.dialect.bbox_candidates(layer, search_box(z, x, y))
+        sql = (
+            "WITH mvtgeom AS ("
+            f" SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS mvt_geom{cols}"
+            f" FROM {quote(layer)} t WHERE {box.sql} ORDER BY t.fid LIMIT {MAX_FEATURES}"
+            ") SELECT ST_AsMVT(mvtgeom.*, %s, " + str(EXTENT) + ", 'mvt_geom') FROM mvtgeom"
+        )
+        rows = self._read(sql, [z, x, y, *box.params, layer])
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
     def _lock_suffix(self) -> str:
         return " FOR UPDATE"
