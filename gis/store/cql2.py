@@ -26,7 +26,7 @@ import shapely
 import shapely.geometry
 
 from gis.crs import STORE_XY, AxisCrs, geoms_from_axis_crs
-from gis.store.dialect import SPATIAL_PREDICATES, Dialect
+from gis.store.dialect import Dialect
 from gis.store.items import Clause, FilterError, _shown
 
 
