@@ -44,7 +44,7 @@ def label_columns(gdf, props: pd.DataFrame, spec: LabelSpec, *, gcj02: bool = Fa
     if spec.short:
         out["_ls"] = pd.Series(text(spec.short), index=out.index, dtype=object)
     if spec.emphasis and spec.emphasis in gdf.columns:
-        out["_le"] = pd.Series([bool(v) for v in gdf[spec.emphasis].fillna(False)], index=out.index, dtype=object)
+        out["_le"] = pd.Series([v is True or v == "True" for v in gdf[spec.emphasis]], index=out.index, dtype=object)
     if spec.kind == "area":
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))

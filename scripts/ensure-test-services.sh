@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install and start what the test suite needs from Debian packages: PostgreSQL 15 + PostGIS 3,
-# Chromium and CJK fonts for the map tests, npm for the vendored map assets.
+# Chromium and CJK fonts for the map tests, npm for the vendored map assets, poppler-utils for the print sheets.
 # Idempotent: on a machine that already has them it only checks the cluster is up.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -12,6 +12,8 @@ ls /usr/share/postgresql/15/extension/postgis.control >/dev/null 2>&1 || need_ap
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# print sheets (issue 20): pdftotext/pdftoppm read the rendered PDFs
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (Debian packages)…"
   apt-get update -qq

@@ -51,7 +51,7 @@ def _role(request: Request, public: bool, title: str) -> str:
 def list_maps(request: Request, f: str | None = Query(None, description="json | html")) -> Response:
     root = _root(request)
     items = [
-        {"name": s.name, "title": s.title, "description": s.description, "public": s.public, "href": f"{root}/maps/{s.name}", "download": f"{root}/maps/{s.name}?download=1"}
+        {"name": s.name, "title": s.title, "description": s.description, "public": s.public, "href": f"{root}/maps/{s.name}", "download": f"{root}/maps/{s.name}?download=1", "print": f"{root}/maps/{s.name}/print?format=pdf&paper=A4&landscape=true"}
         for s in MAPS.values()
     ]
     basemaps = [{"key": b.key, "title": b.title} for b in BASEMAPS.values()]
@@ -63,7 +63,7 @@ def list_maps(request: Request, f: str | None = Query(None, description="json | 
         f'<li><a href="{html.escape(i["href"])}">{html.escape(i["title"])}</a>（{html.escape(i["name"])}）'
         f'{"" if i["public"] else "（需分析人员权限）"}：{html.escape(i["description"])} '
         + " ".join(f'<a href="{html.escape(i["href"])}?basemap={b["key"]}">{html.escape(b["title"])}</a>' for b in basemaps if b["key"] != "none")
-        + f' · <a href="{html.escape(i["download"])}">下载单文件</a></li>'
+        + f' · <a href="{html.escape(i["download"])}">下载单文件</a> · <a href="{html.escape(i["print"])}">打印图件（A4 PDF）</a></li>'
         for i in items
     )
     page = (
@@ -122,6 +122,63 @@ async def get_map(
     if download:
         headers["Content-Disposition"] = f"attachment; filename=\"landgis-{name}.html\"; filename*=UTF-8''{quote(f'landgis-{name}.html')}"
     return HTMLResponse(page, headers=headers)
+
+
+@router.get("/maps/{name}/print", summary="打印图件 / a map as a print sheet (PDF or PNG)")
+async def print_map_sheet(
+    request: Request,
+    name: str,
+    format: str = Query("pdf", description="pdf | png"),
+    paper: str = Query("A4", description="A4 | A3"),
+    landscape: bool = Query(False, description="横向"),
+    bbox: str | None = Query(None, description="出图范围：最小经度,最小纬度,最大经度,最大纬度（CGCS2000）"),
+    feature: str | None = Query(None, description="单个要素的图件，如储备地块 RP-01"),
+    dpi: int = Query(300, description="PNG 分辨率（72–600）"),
+    scale: int | None = Query(None, description="比例尺分母，如 10000（默认按范围自动取整）"),
+    basemap: str = Query("none", description="底图（同 /maps/{name}）"),
+    indicator: str | None = Query(None, description="亩均效益地图的分级设色指标"),
+) -> Response:
+    """The sheet (附图) of a map: same role rule as the map (economic maps need `analyst`, restricted
+    fields never on an anonymous sheet); rendered by headless Chromium off the event loop, at most
+    LANDGIS_PRINT_CONCURRENCY at once (503 + Retry-After when busy or when Chromium is absent)."""
+    from services.map_print import PrintRequest, PrintUnavailable, parse_bbox, print_map
+
+    path = str(request.url.path)
+    try:
+        spec = get_spec(name)
+    except MapInputError as exc:
+        return problem(404, str(exc), instance=path)
+    role = await run_in_threadpool(_role, request, spec.public, spec.title)
+    settings = request.app.state.settings
+    opts = MapOptions(basemap=basemap, tianditu_key=getattr(settings, "tianditu_key", None), mode="saved", large_threshold=settings.map_large_threshold, params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
+    store = request.app.state.store
+    try:
+        opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
+        req = PrintRequest(fmt=format, paper=paper, landscape=landscape, bbox=parse_bbox(bbox), feature=feature, dpi=dpi, scale=scale)
+        req.check()
+        await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
+        result = await run_in_threadpool(print_map, name, store, opts, req, settings)
+    except PrintUnavailable as exc:
+        resp = problem(503, str(exc), instance=path)
+        if exc.retry_after:
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+    except MapTooLarge as exc:
+        return problem(413, str(exc), instance=path)
+    except MapForbidden as exc:
+        return problem(403, str(exc), instance=path)
+    except MapUnavailable as exc:
+        return problem(409, str(exc), instance=path)
+    except (MapAssetsMissing, MapConfigError) as exc:
+        return problem(503, str(exc), instance=path)
+    except MapInputError as exc:
+        return problem(400, str(exc), instance=path)
+    headers = {
+        "Content-Disposition": f"inline; filename=\"{result.filename}\"; filename*=UTF-8''{quote(result.filename)}",
+        "X-Map-Scale": f"1:{result.view.scale}",
+        "Cache-Control": "no-store",
+    }
+    return Response(result.content, media_type=result.media_type, headers=headers)
 
 
 @router.get(STATIC_PREFIX + "/{path:path}", include_in_schema=False)
