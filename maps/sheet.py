@@ -237,7 +237,7 @@ def sheet_html(layout: SheetLayout, view: SheetView, info: SheetInfo, legend: Le
         w=layout.width_mm, h=layout.height_mm, m=MARGIN_MM, tw=layout.width_mm - 2 * MARGIN_MM, sub=MARGIN_MM + 9.5,
         mx=mb.x, my=mb.y, mw=mb.w, mh=mb.h, fx=mb.x, fy=mb.y, fw=mb.w, fh=mb.h,
         nx=mb.x + mb.w - 17, ny=mb.y + 4, sx=mb.x + 4, sy=mb.y + mb.h - 17,
-        px=pb.x, py=pb.y, pw=pb.w, ph=pb.h, columns="" if layout.landscape else "column-count: 2; column-gap: 5mm;",
+        px=pb.x, py=pb.y, pw=pb.w, ph=pb.h, columns="column-count: 2; column-gap: 5mm;" if pb.w >= 130 else "",
     )
     e = html.escape
     parts = [f'<div class="landgis-sheet"><div class="landgis-sheet-title">{e(info.title)}</div>']

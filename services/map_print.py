@@ -44,6 +44,10 @@ LAYER_TITLES = {"reserve_parcels": "储备地块", "park_zones": "产业园区",
 MAX_PIXELS = 40_000_000
 
 
+class PanelOverflow(MapInputError):
+    """The legend, tables and notes do not fit the sheet's panel even in its smallest type."""
+
+
 class PrintUnavailable(MapInputError):
     """The sheet cannot be rendered on this server now (no Chromium, or every slot busy): 503."""
 
@@ -177,14 +181,22 @@ def _parcel_tables(store, parcel: dict) -> tuple[list, list[str]]:
     return tables, notes
 
 
-def sheet_page(name: str, store, opts: MapOptions, req: PrintRequest, *, producer: str, now: datetime | None = None) -> tuple[str, SheetLayout, SheetView, Basemap]:
+def panel_sizes(req: PrintRequest) -> list[float]:
+    """The panel sizes (mm) tried in turn: the usual one, then a wider (landscape, two columns)
+    or taller (portrait) one for a legend with a long table (the expansion study's balance)."""
+    if req.landscape:
+        return [104.0, 150.0] if req.feature else [78.0, 150.0]
+    return [112.0, 150.0] if req.feature else [78.0, 130.0]
+
+
+def sheet_page(name: str, store, opts: MapOptions, req: PrintRequest, *, producer: str, now: datetime | None = None, panel_mm: float | None = None) -> tuple[str, SheetLayout, SheetView, Basemap]:
     """The sheet's self-contained HTML (the map built saved, then framed by maps/sheet.py)."""
     req.check()
     spec = get_spec(name)
     if not spec.public and not may_see_economic(opts.role):
         raise MapForbidden(f"地图“{spec.title}”含企业经济数据，需分析人员（analyst）权限。")
-    # A parcel sheet's panel holds the 地块概况 and indicator tables too: wider on a landscape sheet.
-    layout = sheet_layout(req.paper, req.landscape, **({"panel_mm": 104.0 if req.landscape else 112.0} if req.feature else {}))
+    # A parcel sheet's panel holds the 地块概况 and indicator tables too: larger (panel_sizes).
+    layout = sheet_layout(req.paper, req.landscape, panel_mm if panel_mm is not None else panel_sizes(req)[0])
     w, h = layout.pixels(req.dpi)
     if req.fmt == "png" and w * h > MAX_PIXELS:
         raise MapInputError(f"{layout.paper} 在 {req.dpi} dpi 下为 {w}×{h} 像素，超过上限 {MAX_PIXELS // 1_000_000} 百万像素：请降低分辨率或改用 PDF。")
@@ -318,7 +330,7 @@ def render_sheet(page_html: str, layout: SheetLayout, fmt: str, dpi: int, basema
                 page.set_content(page_html, wait_until="load")
                 page.wait_for_function("window.landgisSheet && window.landgisSheet.ready === true")
                 if not page.evaluate("window.landgisSheet.panelFits"):
-                    raise MapInputError("图例与说明在该纸张上放不下：请改用 A3 或横向（--landscape）。")
+                    raise PanelOverflow("图例与说明在该纸张上放不下：请改用 A3" + ("。" if layout.landscape else " 或横向（--landscape）。"))
                 if fmt == "pdf":
                     return page.pdf(width=f"{layout.width_mm}mm", height=f"{layout.height_mm}mm", print_background=True, prefer_css_page_size=True, margin={"top": "0", "right": "0", "bottom": "0", "left": "0"})
                 return _png_dpi(page.screenshot(type="png"), dpi)
@@ -341,10 +353,17 @@ class PrintResult:
 def print_map(name: str, store, opts: MapOptions, req: PrintRequest, settings) -> PrintResult:
     """Build and render one sheet (blocking). `settings`: api.settings.Settings."""
     t0 = time.perf_counter()
-    page_html, layout, view, basemap = sheet_page(name, store, opts, req, producer=settings.map_producer)
-    content = render_sheet(
-        page_html, layout, req.fmt, req.dpi, basemap, chromium=settings.chromium, tianditu_key=opts.tianditu_key,
-        concurrency=settings.print_concurrency, wait_s=settings.print_wait_s,
-    )
+    sizes = panel_sizes(req)
+    for i, panel_mm in enumerate(sizes):
+        page_html, layout, view, basemap = sheet_page(name, store, replace(opts, params=dict(opts.params)), req, producer=settings.map_producer, panel_mm=panel_mm)
+        try:
+            content = render_sheet(
+                page_html, layout, req.fmt, req.dpi, basemap, chromium=settings.chromium, tianditu_key=opts.tianditu_key,
+                concurrency=settings.print_concurrency, wait_s=settings.print_wait_s,
+            )
+            break
+        except PanelOverflow:
+            if i == len(sizes) - 1:
+                raise
     stem = f"landgis-{name}" + (f"-{req.feature}" if req.feature else "") + f"-{layout.paper}"
     return PrintResult(content, FORMATS[req.fmt], f"{stem}.{req.fmt}", view, layout, time.perf_counter() - t0)

@@ -310,3 +310,15 @@ def test_scale_bar_length_is_true():
     for n in (2000, 10000, 15000, 50000, 150000):
         length, mm = scale_bar(n)
         assert math.isclose(mm, length / n * 1000) and 10 <= mm <= 45, (n, length, mm)
+
+
+def test_long_legend_gets_a_wider_panel_not_a_cut_one(store, tmp_path):
+    """The expansion study's legend carries a 28-row balance table: on A4 landscape the sheet
+    widens its panel to two columns rather than cutting text off (the renderer checks it fits)."""
+    out = tmp_path / "expansion.pdf"
+    r = _cli(["map", "expansion", "--landscape", "--out", str(out), "--store", store.url])
+    assert r.exit_code == 0, r.output
+    assert pdf_pages(out)[0] == 1
+    text = pdf_text(out)
+    for needle in ("用地供需平衡", "供需差额", "用地适宜性", "制图日期", "示意位置（schematic）"):
+        assert needle in text, needle
