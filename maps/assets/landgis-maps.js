@@ -474,11 +474,13 @@
 
   /* ---- labels (maps/labels.py): placed on every zoom, only where they fit, never overlapping - */
 
-  var measureCtx = null;
+  var measureCtx = null, widths = {};
   function textWidth(text, font) {
+    var key = font + "|" + text;
+    if (widths[key] !== undefined) return widths[key];
     if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
     measureCtx.font = font;
-    return measureCtx.measureText(text).width;
+    return (widths[key] = measureCtx.measureText(text).width);
   }
   var LABEL_FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif';
   var LABEL_FONT = { road: [12, "normal"], park: [13, "bold"], parcel: [12, "bold"] };
