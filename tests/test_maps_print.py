@@ -322,3 +322,15 @@ def test_long_legend_gets_a_wider_panel_not_a_cut_one(store, tmp_path):
     text = pdf_text(out)
     for needle in ("用地供需平衡", "供需差额", "用地适宜性", "制图日期", "示意位置（schematic）"):
         assert needle in text, needle
+
+
+def test_parcel_sheet_on_both_stores(store_url, tmp_path):
+    """The same parcel sheet from a GeoPackage and from PostGIS (its 四至 roads, its indicators)."""
+    ensure_chromium()
+    assert _cli(["init", "--store", store_url]).exit_code == 0
+    out = tmp_path / "rp05.pdf"
+    r = _cli(["map", "parcels", "--feature", "RP-05", "--out", str(out), "--store", store_url])
+    assert r.exit_code == 0, r.output
+    text = pdf_text(out)
+    for needle in ("光电产业园剩余地块（RP-05）", "经十路以西、纬七路以南", "四至道路（橙色加粗）：纬七路、经十路", "投资强度", "制图日期"):
+        assert needle in text, needle
