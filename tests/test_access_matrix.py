@@ -76,6 +76,10 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("GET", "/maps", "/maps", {"params": {"f": "json"}}, public),
         ("GET", "/maps/{name}", "/maps/parcels", {}, public),
         ("GET", "/maps/{name}", "/maps/efficiency", {}, analyst_only),
+        # Print sheets (issue 20): the map's role rule; an unknown format is refused after the
+        # role check and before any render (a real render per role is in tests/test_maps_print.py).
+        ("GET", "/maps/{name}/print", "/maps/parcels/print", {"params": {"format": "svg"}}, {r: not_denied(400) for r in ROLES}),
+        ("GET", "/maps/{name}/print", "/maps/efficiency/print", {"params": {"format": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400), "admin": not_denied(400)}),
         ("POST", "/jobs", "/jobs", {"json": {"kind": "no_such_kind"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
         ("GET", "/jobs/{job_id}", "/jobs/no-such-job", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
         ("GET", "/jobs/{job_id}/result", "/jobs/no-such-job/result", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
