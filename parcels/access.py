@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from gis.names import name_in
 from parcels.schema import LAYERS
 
 RESTRICTED_FIELDS: frozenset[str] = frozenset(f for layer in LAYERS.values() for f in layer.restricted_fields)
@@ -35,7 +36,7 @@ def hidden_for(role: str) -> frozenset[str]:
 
 def is_hidden(name: str, hidden: frozenset[str]) -> bool:
     """A column is hidden by its exact name or by its lower-cased name (`TAX` from a shapefile)."""
-    return name in hidden or name.lower() in hidden
+    return name_in(name, hidden)
 
 
 def visible_names(names: Iterable[str], hidden: frozenset[str]) -> list[str]:

@@ -115,9 +115,10 @@ def fetch_item(store, layer: str, feature_id: str, **kw) -> str | None:
 # --- columns, properties, sort keys ----------------------------------------------------------
 
 def visible_columns(store, layer: str, hidden: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
-    from parcels.access import is_hidden
+    """The layer's columns a caller may see; `hidden` comes from the access rule (parcels/access.py)."""
+    from gis.names import name_in
 
-    return {c: k for c, k in store.columns(layer).items() if not is_hidden(c, frozenset(hidden))}
+    return {c: k for c, k in store.columns(layer).items() if not name_in(c, hidden)}
 
 
 def _shown(text: str, limit: int = 60) -> str:
