@@ -64,7 +64,10 @@ def server(tmp_path_factory):
         return Response(TILE, media_type="image/png")
 
     with live_server(app) as base:
-        app.state.settings = Settings(store=store.url, basemaps=json.dumps([{"name": "高新区内网影像", "key": "intranet", "url": base + "/intranet-tiles/{z}/{x}/{y}.png", "attribution": "南阳市自然资源和规划局（测试）"}], ensure_ascii=False))
+        app.state.settings = Settings(store=store.url, basemaps=json.dumps([
+            {"name": "高新区内网影像", "key": "intranet", "url": base + "/intranet-tiles/{z}/{x}/{y}.png", "attribution": "南阳市自然资源和规划局（测试）"},
+            {"name": "偏移校正影像", "key": "shifted", "url": base + "/intranet-tiles/{z}/{x}/{y}.png?shifted=1", "offset_m": [120, -40]},
+        ], ensure_ascii=False))
         yield {"base": base, "store": store, "layers": layers, "tiles": tiles}
     store.close()
 
@@ -170,6 +173,17 @@ def test_switcher_lists_the_intranet_service_and_asks_only_it(server, browser):
         assert all(t.split("/")[0] == page.evaluate("String(window.landgis.layers.reserve_parcels.layer._map.getZoom())") for t in server["tiles"])
         assert page.evaluate("document.querySelector('.leaflet-container').classList.contains('landgis-nobasemap')") is False
         page.screenshot(path=str(ARTIFACTS / "orient-intranet-basemap.png"))
+        # A service with offset_m [120 east, -40 north] draws each tile shifted by that many metres.
+        page.locator(".leaflet-control-layers-base label", has_text="偏移校正影像").locator("input").check()
+        page.wait_for_function("window.landgis.currentBasemap === 'shifted'")
+        shift = page.evaluate("""(() => {
+            const layer = window.landgis.basemaps.shifted.getLayers()[0], m = layer._map;
+            const c = L.point(100, 200); c.z = Math.round(m.getZoom());
+            const a = layer._getTilePos(c), b = L.TileLayer.prototype._getTilePos.call(layer, c);
+            const mpp = 40075016.686 * Math.cos(m.getCenter().lat * Math.PI / 180) / (256 * Math.pow(2, c.z));
+            return [(a.x - b.x) * mpp, (a.y - b.y) * mpp];
+        })()""")
+        assert abs(shift[0] - 120) < 0.01 and abs(shift[1] - 40) < 0.01, shift
         watch.assert_clean()  # no request left 127.0.0.1: OSM/天地图 were listed but never asked
     finally:
         ctx.close()
@@ -188,6 +202,19 @@ def test_amap_page_is_a_gcj02_page(server, browser):
         assert all("autonavi.com" in u for u in watch.failed)
     finally:
         ctx.close()
+
+
+def test_tianditu_vector_and_imagery_each_with_its_annotation():
+    from maps.basemaps import choose_basemaps
+
+    choice = choose_basemaps("tianditu_img", "KEY123")
+    offered = {b.key: b for b in choice.offered}
+    assert {"none", "osm", "tianditu", "tianditu_img"} <= set(offered) and "amap" not in offered
+    vec, img = offered["tianditu"].to_js("KEY123"), offered["tianditu_img"].to_js("KEY123")
+    assert "/vec_w/" in vec["url"] and "/cva_w/" in vec["overlayUrl"] and "tk=KEY123" in vec["url"]
+    assert "/img_w/" in img["url"] and "/cia_w/" in img["overlayUrl"] and choice.initial.key == "tianditu_img"
+    assert "tianditu" not in {b.key for b in choose_basemaps("none", None).offered}  # no key, not offered
+    assert {b.key for b in choose_basemaps("amap").offered} == {"none", "amap"}  # a GCJ-02 page
 
 
 def test_bad_basemap_setting_is_a_chinese_503(server):
