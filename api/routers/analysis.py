@@ -17,14 +17,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from services import scoring, standard_land
 from api.auth import Principal
 from api.bodies import json_object, parse_json_object
-from api.dependencies import requires
+from api.dependencies import get_store, requires
 from gis.errors import InputError
+from gis.store import Store
 
 router = APIRouter(tags=["分析 / analysis"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
+async def _upload(request: Request, store: Store) -> tuple[pd.DataFrame, bytes, str, dict]:
     """The enterprise table of a request: a multipart `file` (CSV/XLSX/OGR) or JSON `rows`."""
     import tempfile
     from pathlib import Path
@@ -50,7 +51,7 @@ async def _upload(request: Request) -> tuple[pd.DataFrame, bytes, str, dict]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(data)
-            frame, _, label = await run_in_threadpool(scoring.load_enterprise_source, request.app.state.store, str(path), encoding=form.get("encoding") or None)
+            frame, _, label = await run_in_threadpool(scoring.load_enterprise_source, store, str(path), encoding=form.get("encoding") or None)
         shown = Path((upload.filename or "").replace("\\", "/")).name
         label = shown if shown not in ("", ".", "..") else label  # recorded with the run: the name the official knows
         options = {k: form.get(k) for k in ("policy",) if form.get(k)}
@@ -79,10 +80,10 @@ def _bundled_policy(name: str | None) -> str | None:
 
 
 @router.post("/scoring/efficiency", summary="亩均效益评价 / run a 亩均 evaluation")
-async def score(request: Request, principal: Principal = Depends(requires("analyst", "亩均效益评价"))) -> JSONResponse:
-    frame, data, label, options = await _upload(request)
+async def score(request: Request, store: Store = Depends(get_store), principal: Principal = Depends(requires("analyst", "亩均效益评价"))) -> JSONResponse:
+    frame, data, label, options = await _upload(request, store)
     policy = _bundled_policy(options.get("policy"))
-    run_id, result = await run_in_threadpool(scoring.run_scoring, request.app.state.store, frame, data, policy=policy, user=principal.name or "api", label=label)
+    run_id, result = await run_in_threadpool(scoring.run_scoring, store, frame, data, policy=policy, user=principal.name or "api", label=label)
     body = {
         "run_id": run_id,
         "policy": result.policy_name,
@@ -96,10 +97,10 @@ async def score(request: Request, principal: Principal = Depends(requires("analy
 
 
 @router.get("/scoring/efficiency/{run_id}", summary="评价结果 / a stored run")
-def get_run(run_id: str, request: Request, f: str = "json", principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> Response:
+def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> Response:
     from gis.io import neutralize_formulas, write_workbook
 
-    meta, table = request.app.state.store.get_run(run_id)
+    meta, table = store.get_run(run_id)
     if meta.get("kind") != "efficiency":
         raise InputError(f"{run_id} 不是亩均评价的运行记录。")
     if f == "csv":
@@ -125,7 +126,7 @@ def get_run(run_id: str, request: Request, f: str = "json", principal: Principal
 
 @router.post("/standard-land/check", summary="标准地指标审查 / check a proposed project")
 async def check(
-    request: Request,
+    store: Store = Depends(get_store),
     rules: str | None = None,
     f: str = "json",
     principal: Principal = Depends(requires("analyst", "标准地审查")),
@@ -133,7 +134,7 @@ async def check(
 ) -> Response:
     """Body: the project as a JSON object, e.g. {"land_area_mu": 100, "industry_code": "27", ...}."""
     _bundled_rules(rules)
-    result = await run_in_threadpool(standard_land.standard_land_check, request.app.state.store, project, rules=rules)
+    result = await run_in_threadpool(standard_land.standard_land_check, store, project, rules=rules)
     if f == "html":
         return HTMLResponse(result.to_html())
     return JSONResponse(result.to_dict())
@@ -148,10 +149,10 @@ def _bundled_rules(rules: str | None) -> None:
 
 
 @router.get("/standard-land/sheets/{parcel_id}", summary="储备地块标准地指标清单 / indicator sheet")
-def sheet(parcel_id: str, request: Request, f: str = "json", rules: str | None = None, industry: str | None = None) -> Response:
+def sheet(parcel_id: str, store: Store = Depends(get_store), f: str = "json", rules: str | None = None, industry: str | None = None) -> Response:
     """Public: the sheet is what the land-supply announcement publishes (明标供地)."""
     _bundled_rules(rules)
-    result = standard_land.parcel_indicator_sheet(request.app.state.store, parcel_id, rules=rules, industry_code=industry)
+    result = standard_land.parcel_indicator_sheet(store, parcel_id, rules=rules, industry_code=industry)
     if f == "html":
         return HTMLResponse(result.to_html())
     if f == "xlsx":

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,7 +101,7 @@ async def edit(
 
 
 @router.get("/collections/{collectionId}/items/{featureId}/history", summary="要素变更记录 / history of a feature")
-def history(collectionId: str, featureId: str, request: Request, principal: Principal = Depends(get_principal)) -> JSONResponse:
+def history(collectionId: str, featureId: str, store: Store = Depends(get_store), principal: Principal = Depends(get_principal)) -> JSONResponse:
     """Who changed what, when and why — in full for `analyst` and `admin` only.
 
     Below `analyst` a record keeps its action, time and the old/new values redacted by the one
@@ -110,7 +110,6 @@ def history(collectionId: str, featureId: str, request: Request, principal: Prin
     """
     if not layer_is_public(collectionId):
         require(principal, "analyst", "查看该图层的变更记录")
-    store = request.app.state.store
     if not store.layer_exists(collectionId):
         raise NotFoundError(f"图层 {collectionId} 不存在。")
     frame = store.history(collectionId, featureId)

@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 
 from services import imports
 from api.auth import Principal
-from api.dependencies import LayerCatalog, requires
+from api.dependencies import LayerCatalog, get_store, requires
 from api.limits import UploadTooLarge, too_large
+from gis.store import Store
 from gis.errors import InputError
 from gis.io import check_zip
 from gis.store.base import check_layer_name
@@ -57,7 +58,7 @@ def _form_text(form, key: str, default: str | None = None) -> str | None:
 
 
 @router.post("/collections/{collectionId}/import", summary="导入文件到图层（管理员）/ import a file into a layer (admin)")
-async def import_layer(collectionId: str, request: Request, principal: Principal = Depends(requires("admin", "导入数据"))) -> JSONResponse:
+async def import_layer(collectionId: str, request: Request, store: Store = Depends(get_store), principal: Principal = Depends(requires("admin", "导入数据"))) -> JSONResponse:
     """Multipart `file`, optional `mode` (append|replace), `crs`, `encoding`, `geometry_source`, `layer`.
 
     All-or-nothing: any bad row refuses the whole file with 4xx problem+json and the store
@@ -101,7 +102,7 @@ async def import_layer(collectionId: str, request: Request, principal: Principal
         label = Path((upload.filename or path.name).replace("\\", "/")).name
         report, read, warnings = await run_in_threadpool(
             imports.import_file,
-            request.app.state.store,
+            store,
             collectionId,
             path,
             crs=_form_text(form, "crs"),

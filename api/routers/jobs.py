@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
 from api.bodies import json_body, requires
+from api.dependencies import get_store
+from gis.store import Store
 
 router = APIRouter(tags=["作业 / jobs"])
 MAX_BODY = 64 * 1024
@@ -61,13 +63,13 @@ def _served_by(resp: Response) -> Response:
 @router.post("/jobs", status_code=202, summary="启动作业 / start a job")
 async def start(
     request: Request,
+    store: Store = Depends(get_store),
     principal: Principal = Depends(requires("analyst", "启动作业")),
     body: JobRequest = Depends(json_body(JobRequest, max_bytes=MAX_BODY, optional=False)),
 ) -> JSONResponse:
     from services.study import bundled_scenario_name, scenario_from_request, study_package_zip
 
     scenario = scenario_from_request(bundled_scenario_name(body.scenario), None, body.overrides)
-    store = request.app.state.store
 
     def work(step):
         return study_package_zip(store, scenario, step=step), "application/zip", "study.zip"

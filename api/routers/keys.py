@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from api.auth import Principal, list_keys
-from api.dependencies import requires
+from api.dependencies import get_store, requires
+from gis.store import Store
 
 router = APIRouter()
 
 
 @router.get("/keys", summary="API 密钥列表（管理员）/ API keys (admin)")
-def keys(request: Request, principal: Principal = Depends(requires("admin", "查看 API 密钥"))) -> dict:
-    return {"keys": list_keys(request.app.state.store)}
+def keys(store: Store = Depends(get_store), principal: Principal = Depends(requires("admin", "查看 API 密钥"))) -> dict:
+    return {"keys": list_keys(store)}

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
 from api.bodies import body_schema, json_body, requires
+from api.dependencies import get_store
+from gis.store import Store
 from services.study import land_balance_from_store, scenario_from_request, study_package_zip
 
 router = APIRouter(tags=["扩区研究 / expansion study"])
@@ -32,7 +34,7 @@ class LandBalanceRequest(BaseModel):
 
 @router.post("/study/land-balance", summary="工业用地供需平衡 / industrial land balance", openapi_extra=body_schema(LandBalanceRequest))
 async def land_balance_endpoint(
-    request: Request,
+    store: Store = Depends(get_store),
     principal: Principal = Depends(requires("analyst", "扩区研究")),
     body: LandBalanceRequest = Depends(json_body(LandBalanceRequest)),
 ) -> dict:
@@ -41,17 +43,17 @@ async def land_balance_endpoint(
     suitability analysis so the balance includes the expansion candidates; a few seconds).
     The role is checked before a byte of the body is read (api/bodies.py)."""
     scenario = scenario_from_request(body.scenario, body.scenario_toml, body.overrides)
-    return await run_in_threadpool(land_balance_from_store, request.app.state.store, scenario, with_candidates=body.with_candidates)
+    return await run_in_threadpool(land_balance_from_store, store, scenario, with_candidates=body.with_candidates)
 
 
 @router.get("/study/package", summary="扩区研究成果包（zip）/ study package (zip)",
             response_class=Response, responses={200: {"content": {"application/zip": {}}}})
 async def package_endpoint(
-    request: Request,
+    store: Store = Depends(get_store),
     scenario: str | None = Query(None, description="内置情景名，默认 default_2025 / bundled scenario name"),
     principal: Principal = Depends(requires("analyst", "扩区研究")),
 ) -> Response:
     sc = scenario_from_request(scenario)
-    data = await run_in_threadpool(study_package_zip, request.app.state.store, sc)
+    data = await run_in_threadpool(study_package_zip, store, sc)
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": "attachment; filename=\"study.zip\"; filename*=UTF-8''%E6%89%A9%E5%8C%BA%E7%A0%94%E7%A9%B6.zip"})
