@@ -47,6 +47,22 @@ def _role(request: Request, public: bool, title: str) -> str:
     return principal.role
 
 
+MAP_STATUS: tuple[tuple[type | tuple[type, ...], int], ...] = (
+    (MapTooLarge, 413),
+    (MapForbidden, 403),
+    (MapUnavailable, 409),
+    ((MapAssetsMissing, MapConfigError), 503),
+    (MapInputError, 400),
+)
+"""What each map error answers, most specific first (MapInputError is the base of the first three)."""
+MAP_ERRORS = (MapInputError, MapAssetsMissing, MapConfigError)
+
+
+def _map_problem(exc: Exception, path: str, hint: str | None = None) -> Response:
+    status = next(code for kinds, code in MAP_STATUS if isinstance(exc, kinds))
+    return problem(status, str(exc), hint=hint, instance=path)
+
+
 @router.get("/maps", summary="地图列表 / list of maps")
 def list_maps(request: Request, f: str | None = Query(None, description="json | html")) -> Response:
     root = _root(request)
@@ -108,16 +124,9 @@ async def get_map(
         opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
         page = await run_in_threadpool(render_page, name, store, opts)
-    except MapTooLarge as exc:
-        return problem(413, str(exc), hint=f"在线地图：{root}/maps/{name}（矢量瓦片，不受此上限约束）", instance=path)
-    except MapForbidden as exc:
-        return problem(403, str(exc), instance=path)
-    except MapUnavailable as exc:
-        return problem(409, str(exc), instance=path)
-    except (MapAssetsMissing, MapConfigError) as exc:
-        return problem(503, str(exc), instance=path)
-    except MapInputError as exc:
-        return problem(400, str(exc), instance=path)
+    except MAP_ERRORS as exc:
+        hint = f"在线地图：{root}/maps/{name}（矢量瓦片，不受此上限约束）" if isinstance(exc, MapTooLarge) else None
+        return _map_problem(exc, path, hint)
     headers = {}
     if download:
         headers["Content-Disposition"] = f"attachment; filename=\"landgis-{name}.html\"; filename*=UTF-8''{quote(f'landgis-{name}.html')}"
@@ -163,16 +172,8 @@ async def print_map_sheet(
         if exc.retry_after:
             resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
-    except MapTooLarge as exc:
-        return problem(413, str(exc), instance=path)
-    except MapForbidden as exc:
-        return problem(403, str(exc), instance=path)
-    except MapUnavailable as exc:
-        return problem(409, str(exc), instance=path)
-    except (MapAssetsMissing, MapConfigError) as exc:
-        return problem(503, str(exc), instance=path)
-    except MapInputError as exc:
-        return problem(400, str(exc), instance=path)
+    except MAP_ERRORS as exc:
+        return _map_problem(exc, path)
     headers = {
         "Content-Disposition": f"inline; filename=\"{result.filename}\"; filename*=UTF-8''{quote(result.filename)}",
         "X-Map-Scale": f"1:{result.view.scale}",
