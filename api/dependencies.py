@@ -241,19 +241,36 @@ async def f_param(request: Request, f: str | None = Query(None, description="jso
     return "html" if wants_html(request, f) else "json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemsParams:
     """Every query parameter of `/collections/{id}/items`, each parsed by its own dependency."""
 
-    limit: int = Depends(limit_param)
-    offset: int = Depends(offset_param)
-    bbox: tuple[float, float, float, float] | None = Depends(bbox_param)
-    crs: OgcCrs = Depends(crs_param)
-    properties: list[str] | None = Depends(properties_param)
-    filter: Cql2Filter | None = Depends(filter_param)
-    sortby: list[tuple[str, bool]] = Depends(sortby_param)
-    datetime: str | None = Depends(datetime_param)
-    f: OutputFormat = Depends(f_param)
+    limit: int
+    offset: int
+    bbox: tuple[float, float, float, float] | None
+    crs: OgcCrs
+    properties: list[str] | None
+    filter: Cql2Filter | None
+    sortby: list[tuple[str, bool]]
+    datetime: str | None
+    f: OutputFormat
+
+
+async def items_params(
+    limit: int = Depends(limit_param),
+    offset: int = Depends(offset_param),
+    bbox: tuple[float, float, float, float] | None = Depends(bbox_param),
+    crs: OgcCrs = Depends(crs_param),
+    properties: list[str] | None = Depends(properties_param),
+    filter: Cql2Filter | None = Depends(filter_param),
+    sortby: list[tuple[str, bool]] = Depends(sortby_param),
+    datetime: str | None = Depends(datetime_param),
+    f: OutputFormat = Depends(f_param),
+) -> ItemsParams:
+    """The items parameters as one value. An `async def`, not the dataclass itself as the
+    dependency: FastAPI calls a class (a plain callable) in the thread pool, and that hop per
+    request cost ≈10 % of PostGIS items throughput in the bench."""
+    return ItemsParams(limit, offset, bbox, crs, properties, filter, sortby, datetime, f)
 
 
 def wants_html(request: Request, f: str | None) -> bool:

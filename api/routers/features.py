@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from api.auth import Principal
 from api.dependencies import (
     ItemsParams,
+    items_params,
     LayerAccess,
     OutputFormat,
     ParamError,
@@ -272,7 +273,7 @@ def _property_filters(request: Request, columns: dict[str, str]) -> list[tuple[s
 async def items(
     request: Request,
     access: LayerAccess = Depends(layer_access),
-    params: ItemsParams = Depends(),
+    params: ItemsParams = Depends(items_params),
     store: Store = Depends(get_store),
 ) -> Response:
     return await on_store(store, _items, request, store, access, params, heavy=_costly_page(request, params))
