@@ -58,6 +58,14 @@ MAP_STATUS: tuple[tuple[type | tuple[type, ...], int], ...] = (
 MAP_ERRORS = (MapInputError, MapAssetsMissing, MapConfigError)
 
 
+async def _spec_and_role(request: Request, name: str):
+    """The map asked for (MapInputError when there is none: 404) and the caller's role, checked
+    against it (AuthError: 401/403) — the same rule for the page and its print sheet."""
+    spec = get_spec(name)
+    role = await run_in_threadpool(_role, request, spec.public, spec.title)
+    return spec, role
+
+
 def _map_problem(exc: Exception, path: str, hint: str | None = None) -> Response:
     status = next(code for kinds, code in MAP_STATUS if isinstance(exc, kinds))
     return problem(status, str(exc), hint=hint, instance=path)
@@ -103,10 +111,9 @@ async def get_map(
     if f is not None and f.lower() != "html":
         return problem(400, f"地图只提供 HTML 格式（f=html），不支持 f=“{f}”。", instance=path)
     try:
-        spec = get_spec(name)
+        spec, role = await _spec_and_role(request, name)
     except MapInputError as exc:
         return problem(404, str(exc), instance=path)
-    role = await run_in_threadpool(_role, request, spec.public, spec.title)
     settings = request.app.state.settings
     root = _root(request)
     opts = MapOptions(
@@ -154,10 +161,9 @@ async def print_map_sheet(
 
     path = str(request.url.path)
     try:
-        spec = get_spec(name)
+        spec, role = await _spec_and_role(request, name)
     except MapInputError as exc:
         return problem(404, str(exc), instance=path)
-    role = await run_in_threadpool(_role, request, spec.public, spec.title)
     settings = request.app.state.settings
     opts = MapOptions(basemap=basemap, tianditu_key=getattr(settings, "tianditu_key", None), mode="saved", large_threshold=settings.map_large_threshold, params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
     store = request.app.state.store

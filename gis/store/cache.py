@@ -115,17 +115,9 @@ class RevisionCache:
             hit = self.get(full)
             if hit is not None:
                 return hit
-            with self._lock:
-                self.misses += 1
-            value = compute()
-            self.put(full, value)
-            return value
+            return self._fill(full, compute, stamped=False)
         finally:
-            if got:
-                gate.release()
-            with self._lock:
-                if not gate.locked():
-                    self._computing.pop(full, None)
+            self._release(full, gate, got)
 
     def _timed(self, key: Hashable, compute: Callable[[], T], ttl: float) -> T:
         """Time-bounded entry for data without a revision. One thread refreshes an expired entry
@@ -151,17 +143,25 @@ class RevisionCache:
                 again = self._entries.get(full)
             if again is not None and again is not hit and time.monotonic() - again[0][0] < ttl:
                 return again[0][1]  # refreshed by the thread we waited for
-            with self._lock:
-                self.misses += 1
-            value = compute()
-            self.put(full, (time.monotonic(), value))
-            return value
+            return self._fill(full, compute, stamped=True)
         finally:
-            if got:
-                gate.release()
-            with self._lock:
-                if not gate.locked():
-                    self._computing.pop(full, None)
+            self._release(full, gate, got)
+
+    def _fill(self, full: Hashable, compute: Callable[[], T], *, stamped: bool) -> T:
+        """A miss: compute and keep (with the time it was made when `stamped`, for TTL entries)."""
+        with self._lock:
+            self.misses += 1
+        value = compute()
+        self.put(full, (time.monotonic(), value) if stamped else value)
+        return value
+
+    def _release(self, full: Hashable, gate: threading.Lock, got: bool) -> None:
+        """Let the waiters of one key go, and forget the key's gate once nobody holds it."""
+        if got:
+            gate.release()
+        with self._lock:
+            if not gate.locked():
+                self._computing.pop(full, None)
 
 
 _UNTRACKED = object()
