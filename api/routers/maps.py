@@ -11,13 +11,14 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
-from api.dependencies import get_principal
+from api.dependencies import get_principal, get_store
 from api.errors import problem
+from gis.store import Store
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.base import BASEMAPS, MapConfigError, MapInputError
 from maps.basemaps import parse_bureau_basemaps
@@ -102,6 +103,7 @@ def list_maps(request: Request, f: str | None = Query(None, description="json | 
 async def get_map(
     request: Request,
     name: str,
+    store: Store = Depends(get_store),
     basemap: str = Query("none", description="none | osm | tianditu | tianditu_img | amap | 内网底图的 key（LANDGIS_BASEMAPS）"),
     indicator: str | None = Query(None, description="亩均效益地图的分级设色指标，如 tax_per_mu"),
     download: bool = Query(False, description="下载自包含的单个 HTML 文件"),
@@ -126,7 +128,6 @@ async def get_map(
         params={k: v for k, v in {"indicator": indicator}.items() if v},
         role=role,
     )
-    store = request.app.state.store
     try:
         opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
@@ -144,6 +145,7 @@ async def get_map(
 async def print_map_sheet(
     request: Request,
     name: str,
+    store: Store = Depends(get_store),
     format: str = Query("pdf", description="pdf | png"),
     paper: str = Query("A4", description="A4 | A3"),
     landscape: bool = Query(False, description="横向"),
@@ -166,7 +168,6 @@ async def print_map_sheet(
         return problem(404, str(exc), instance=path)
     settings = request.app.state.settings
     opts = MapOptions(basemap=basemap, tianditu_key=getattr(settings, "tianditu_key", None), mode="saved", large_threshold=settings.map_large_threshold, params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
-    store = request.app.state.store
     try:
         opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         req = PrintRequest(fmt=format, paper=paper, landscape=landscape, bbox=parse_bbox(bbox), feature=feature, dpi=dpi, scale=scale)
