@@ -25,7 +25,7 @@ TITLE = "南阳高新区亩均效益评价"
 INDICATOR_KEYS: tuple[str, ...] = (
     # The indicators this map can draw, in the order it offers them; keys of the bundled policies
     # (parcels/policies/*.toml) and SPEC §5.1. Names, units and decimals: parcels/vocabulary.py.
-    "tax_per_mu", "revenue_per_mu", "va_per_mu", "profit_per_mu", "output_per_mu", "revenue_per_energy",
+    "tax_per_mu", "revenue_per_mu", "va_per_mu", "profit_per_mu", "output_per_mu", "revenue_per_energy", "output_per_energy",
     "va_per_energy", "energy_per_va", "va_per_emission", "rd_intensity", "labor_productivity", "tax_per_electricity",
 )
 

@@ -107,6 +107,7 @@ _TERMS: tuple[Term, ...] = (
     Term("output_per_mu", "亩均产值", _WAN_PER_MU, 2, "Output per mu"),
     Term("va_per_energy", "单位能耗增加值", "万元/吨标准煤", 2, "Value added per tce"),
     Term("revenue_per_energy", "单位能耗营业收入", "万元/吨标准煤", 2, "Revenue per tce"),
+    Term("output_per_energy", "单位能耗总产值", "万元/吨标准煤", 2, "Gross output per tce"),
     Term("va_per_emission", "单位排放增加值", "万元/吨", 2, "Value added per t emission"),
     Term("labor_productivity", "全员劳动生产率", "万元/人", 2, "Labour productivity"),
     Term("rd_intensity", "研发经费投入强度", "%", 2, "R&D intensity"),

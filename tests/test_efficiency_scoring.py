@@ -452,3 +452,21 @@ def test_scores_are_never_inf_with_extreme_values():
     vals = r["total_score"].to_numpy(dtype=float, na_value=np.nan)
     assert np.all(np.isfinite(vals)), vals
     assert all(math.isfinite(v) for v in r["score_tax_per_mu"].dropna())
+
+
+def test_henan_2019_resorts_c_by_output_per_energy():
+    """The C pool is re-sorted by 单位能耗总产值 = 工业总产值 ÷ 综合能耗, as the cited 郑州 2018 scheme
+    says — not by 营业收入 ÷ 能耗, which the bundled policy used before."""
+    import numpy as np
+
+    from efficiency_support import small_enterprise_table
+    from parcels.efficiency import load_policy, score_enterprises
+
+    policy = load_policy("henan_2019")
+    assert policy.groups["above_scale"].c_resort == "output_per_energy"
+    table = small_enterprise_table()
+    details = score_enterprises(table, policy).details.set_index("enterprise_id")
+    above = table[table["above_scale"]].set_index("enterprise_id")
+    got = details.loc[above.index, "c_resort_value"].astype(float).to_numpy()
+    assert np.allclose(got, (above["output_value"] / above["energy_tce"]).to_numpy())
+    assert not np.allclose(got, (above["revenue"] / above["energy_tce"]).to_numpy())

@@ -59,6 +59,7 @@ INDICATORS: dict[str, IndicatorDef] = {
         IndicatorDef("rd_intensity", "rd_expense", "revenue", 100.0),
         IndicatorDef("profit_per_mu", "profit", LAND),
         IndicatorDef("revenue_per_energy", "revenue", "energy_tce"),
+        IndicatorDef("output_per_energy", "output_value", "energy_tce"),
         IndicatorDef("tax_per_electricity", "tax", "electricity"),
     )
 }
