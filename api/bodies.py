@@ -16,7 +16,6 @@ from typing import Callable, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from api.dependencies import requires  # noqa: F401  (re-exported: routes declare it before the body)
 from gis.errors import InputError, RowError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -112,4 +111,4 @@ def body_schema(model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": False, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
-__all__ = ["requires", "json_body", "json_object", "body_schema"]
+__all__ = ["json_body", "json_object", "parse_json_object", "body_schema"]

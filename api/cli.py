@@ -14,9 +14,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from api.commands.common import (  # noqa: F401  (re-exported: tests and scripts import them from api.cli)
+from api.commands.common import (
     StoreOpt,
-    check_out_suffix,
     current_user,
     err,
     fail,

@@ -32,7 +32,7 @@ from api.ogc.crs import OgcCrs, bbox_to_store, parse_crs
 from gis.errors import InputError, NotFoundError
 from gis.store import Store
 from gis.store.items import sortby_keys
-from parcels.access import RESTRICTED_FIELDS, hidden_for  # noqa: F401  (the one rule; RESTRICTED_FIELDS re-exported)
+from parcels.access import hidden_for
 from parcels.schema import LAYERS
 
 MAX_OFFSET = 10**9

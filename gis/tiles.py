@@ -30,7 +30,6 @@ import numpy as np
 from gis.crs import STORE_EPSG, transformer
 from gis.errors import InputError
 from gis.mvt import clip_and_quantise, encode_layer, lonlat_to_tile_pixels
-from gis.store.cache import EveryStore, TileCache
 
 if TYPE_CHECKING:
     from gis.store import Store
@@ -43,10 +42,6 @@ TILE_TTL_S = float(os.environ.get("LANDGIS_TILE_TTL", "30"))
 """`Cache-Control: max-age` for browsers and proxies, which cannot see the data revision."""
 TMS = morecantile.tms.get("WebMercatorQuad")
 
-_TileCache = TileCache
-"""The class of every store's "tiles" cache (bytes-sized LRU, no tile above 1/8 of the budget)."""
-CACHE = EveryStore("tiles")
-"""Every live store's tile cache at once (inspection, tests); it holds no tiles itself."""
 
 
 class TileError(InputError):

@@ -25,7 +25,9 @@ from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from maps.assets import STATIC_PREFIX, asset_url, check_assets, inline_assets
+from maps.basemaps import Basemap, choose_basemaps
 from maps.elements import BasemapLayer, BasemapNote, EmptyBaseLayer, LabelLayer, FeatureLayer, LandgisAssets, MapTitle, MetricScale, SearchControl, TiledSearchControl, VectorTileLayer
+from maps.errors import MapInputError
 from maps.geojson import feature_collection
 from maps.labels import LabelSpec, label_columns
 from maps.legend import Legend, LegendSpec
@@ -38,9 +40,6 @@ LARGE_THRESHOLD = 5000
 """Above this many features a layer is drawn from vector tiles (served) or simplified (saved)."""
 MU_PER_M2 = 15 / 10000  # 1 亩 = 10000/15 m²
 
-
-from maps.basemaps import BASEMAPS, Basemap, BasemapChoice, check_basemap, choose_basemaps  # noqa: E402,F401  (re-exported)
-from maps.errors import MapConfigError, MapForbidden, MapInputError, MapTooLarge, MapUnavailable  # noqa: E402,F401  (re-exported)
 
 
 @dataclass

@@ -13,7 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
+from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import EFFICIENCY_CLASSES, UNCLASSED, quantile_breaks, ramp
 from maps.parcels import add_context_layers, context_legend_sections

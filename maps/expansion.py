@@ -15,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
+from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec, LegendTable
 from maps.palette import SUITABILITY, UNCLASSED, hex_to_rgb, quantile_breaks, ramp
 from maps.parcels import add_context_layers, context_legend_sections

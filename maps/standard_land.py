@@ -12,7 +12,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from maps.base import MapContext, MapInputError, add_layer, finish_map, new_map
+from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import UNCLASSED, VERDICTS
 from maps.parcels import add_context_layers, context_legend_sections

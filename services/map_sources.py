@@ -11,7 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from maps.base import MapUnavailable
+from maps.errors import MapUnavailable
 
 VERDICT_ORDER = {"fail": 0, "incomplete": 1, "pass": 2}  # a parcel shows its worst enterprise
 

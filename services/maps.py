@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from maps.assets import STATIC_PREFIX
-from maps.base import LARGE_THRESHOLD, MapForbidden, MapInputError, MapTooLarge, MapUnavailable, render_html
+from maps.base import LARGE_THRESHOLD, render_html
+from maps.errors import MapForbidden, MapInputError, MapTooLarge, MapUnavailable
 from maps.summary import LayerSummary
 from parcels.access import hidden_for, may_see_economic, redact_frame
 
@@ -80,7 +81,7 @@ def _kwargs(opts: MapOptions, store=None) -> dict:
 
 def _tiled(store, name: str, opts: MapOptions) -> bool:
     """A served map draws this stored layer from vector tiles (so it need not read the layer)."""
-    from maps.base import check_basemap
+    from maps.basemaps import check_basemap
 
     if opts.mode != "served" or not store.layer_exists(name):
         return False
@@ -88,7 +89,7 @@ def _tiled(store, name: str, opts: MapOptions) -> bool:
         gcj02 = check_basemap(opts.basemap, opts.tianditu_key, opts.basemaps).gcj02
     except MapInputError:
         return False  # new_map reports the bad basemap
-    return not gcj02 and store.count(name) > opts.large_threshold
+    return not gcj02 and store.cached_count(name) > opts.large_threshold
 
 
 def _parcels(store, opts: MapOptions):
@@ -165,10 +166,11 @@ def render_map(name: str, store, opts: MapOptions | None = None) -> str:
 
 
 def embedded_features(name: str, store, opts: MapOptions) -> int:
-    """How many stored features the page would embed (a few counts; tiled layers are not embedded)."""
+    """How many stored features the page would embed (counts kept by revision, so an anonymous
+    request costs no COUNT(*); tiled layers are not embedded)."""
     spec = get_spec(name)
     return sum(
-        int(store.count(layer))
+        int(store.cached_count(layer))
         for layer in spec.layers
         if store.layer_exists(layer) and not (layer in spec.tiled_layers and _tiled(store, layer, opts))
     )

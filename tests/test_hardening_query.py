@@ -18,7 +18,6 @@ import morecantile
 import pytest
 from api_support import LiveServer, make_store, sample_api
 
-import gis.tiles as tiles
 from gis.store.cql2 import INT64_LIMIT, MAX_FILTER_DEPTH, MAX_PAREN_DEPTH, PARSER, FilterError, parse_cql2
 
 ITEMS = "/collections/reserve_parcels/items"
@@ -160,17 +159,17 @@ def test_errors_do_not_echo_huge_names(env):
 
 def test_tile_properties_order_shares_one_cache_entry(env):
     store, c, _ = env
-    tiles.CACHE.clear()
+    store.caches("tiles").clear()
     p = store.read_layer("reserve_parcels").geometry.iloc[0].representative_point()
     t = morecantile.tms.get("WebMercatorQuad").tile(p.x, p.y, 14)
     path = f"/collections/reserve_parcels/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}"
     first = c.get(path, params={"properties": "id,name"})
     assert first.status_code == 200 and first.content
-    entries = len(tiles.CACHE.data)
+    entries = len(store.caches("tiles").data)
     second = c.get(path, params={"properties": "name,id,id"})
     assert second.status_code == 200
     assert second.headers["etag"] == first.headers["etag"] and second.content == first.content
-    assert len(tiles.CACHE.data) == entries  # no second copy
+    assert len(store.caches("tiles").data) == entries  # no second copy
     assert c.get(path, params={"properties": "name,id"}, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
     other = c.get(path, params={"properties": "id"})
     assert other.headers["etag"] != first.headers["etag"]  # a different column set is another tile

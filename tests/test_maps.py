@@ -165,7 +165,7 @@ def test_saved_parcels_map_is_self_contained(plan):
 
 
 def test_basemaps(plan):
-    from maps.base import MapInputError
+    from maps.errors import MapInputError
 
     osm, _ = parcels_html(plan, basemap="osm")
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in osm
@@ -261,7 +261,8 @@ def test_efficiency_parcel_takes_class_of_largest_land_holder():
 
 
 def test_efficiency_map_refuses_unknown_indicator_and_draws_classes():
-    from maps.base import MapInputError, render_html
+    from maps.base import render_html
+    from maps.errors import MapInputError
     from maps.efficiency import build_efficiency_map
 
     results = pd.DataFrame({"enterprise_id": ["E1", "E2"], "name": ["甲", "乙"], "parcel_id": ["IP-0", "IP-1"], "land_area_mu": [5.0, 6.0], "class": ["A", "C"], "tax_per_mu": [30.0, 2.0]})
@@ -274,7 +275,8 @@ def test_efficiency_map_refuses_unknown_indicator_and_draws_classes():
 
 
 def test_standard_land_verdicts_validated_by_row():
-    from maps.base import MapInputError, render_html
+    from maps.base import render_html
+    from maps.errors import MapInputError
     from maps.standard_land import build_standard_land_map
 
     g = _parcels_grid(3).assign(name=["一", "二", "三"])
@@ -287,7 +289,8 @@ def test_standard_land_verdicts_validated_by_row():
 
 
 def test_expansion_map_embeds_raster_candidates_and_balance():
-    from maps.base import MapInputError, render_html
+    from maps.base import render_html
+    from maps.errors import MapInputError
     from maps.expansion import build_expansion_map, suitability_rgba
 
     arr = np.linspace(0, 1, 400).reshape(20, 20)

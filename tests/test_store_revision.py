@@ -368,9 +368,12 @@ class SlowStore:
     url = "stub://slow"
 
     def __init__(self, revision: str | None):
+        from gis.store.cache import StoreCaches
+
         self.rev = revision
         self.calls = 0
         self.lock = threading.Lock()
+        self.caches = StoreCaches()
 
     def revision(self, layer):
         return self.rev
@@ -394,7 +397,6 @@ def _hammer(stub, n=8) -> list[int]:
 
 def test_count_single_flight_after_a_write():
     stub = SlowStore("r1")
-    items_query._count_cache.pop((stub.url, LAYER), None)
     assert _hammer(stub) == [101] * 8 and stub.calls == 1  # one COUNT for eight requests
     stub.rev = "r2"  # a write: everybody waits for the one recount, nobody gets the old 101
     assert _hammer(stub) == [102] * 8 and stub.calls == 2
@@ -402,7 +404,6 @@ def test_count_single_flight_after_a_write():
 
 def test_count_without_revision_keeps_the_ttl_and_serves_the_old_value_while_refreshing(monkeypatch):
     stub = SlowStore(None)
-    items_query._count_cache.pop((stub.url, LAYER), None)
     assert items_query.cached_count(stub, LAYER) == 101
     assert items_query.cached_count(stub, LAYER) == 101 and stub.calls == 1  # within the TTL
     monkeypatch.setattr(items_query, "COUNT_TTL_S", 0.0)

@@ -26,7 +26,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """A GeoPackage store with the bundled sample data, and coarse sample rasters (fast)."""
-    from api.cli import load_sample
+    from api.commands.common import load_sample
     from gis.store import open_store
     from parcels.sample.rasters import ensure_sample_rasters
 

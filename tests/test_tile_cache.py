@@ -9,12 +9,11 @@ import psycopg
 import pytest
 from api_support import sample_api
 
-import gis.tiles as tiles
+from gis.store.cache import TileCache
 
 
 @pytest.fixture(params=["geopackage", "postgis"])
 def env(request, tmp_path):
-    tiles.CACHE.clear()
     yield from sample_api(request.param, tmp_path)
 
 
@@ -84,7 +83,7 @@ def test_a_write_from_outside_landgis_shows_in_the_next_tile(env):
 
 
 def test_cache_is_bounded_by_bytes(monkeypatch):
-    cache = tiles._TileCache(10_000)
+    cache = TileCache(10_000)
     for i in range(20):
         cache.put(("k", i), b"x" * 1_000, f'"{i}"')
     assert cache.bytes <= 10_000 and len(cache.data) == 10

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from api.settings import Settings
         from gis.errors import InputError, NotFoundError
         from maps.assets import MapAssetsMissing
-        from maps.base import MapInputError
+        from maps.errors import MapInputError
         from maps.basemaps import parse_bureau_basemaps
         from services.maps import MapOptions, check_page_size, get_spec, render_map
 

@@ -111,7 +111,8 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
         import tempfile
         from pathlib import Path
 
-        from parcels.efficiency.report import INDICATORS, result_labels_zh
+        from parcels.efficiency.indicators import INDICATORS
+        from parcels.efficiency.report import result_labels_zh
 
         keys = [c for c in table.columns if c in INDICATORS]
         with tempfile.TemporaryDirectory() as tmp:

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
-from api.bodies import json_body, requires
-from api.dependencies import get_store
+from api.bodies import json_body
+from api.dependencies import get_store, requires
 from gis.store import Store
 
 router = APIRouter(tags=["作业 / jobs"])

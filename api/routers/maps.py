@@ -20,7 +20,8 @@ from api.dependencies import get_principal, get_store
 from api.errors import problem
 from gis.store import Store
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
-from maps.base import BASEMAPS, MapConfigError, MapInputError
+from maps.basemaps import BASEMAPS
+from maps.errors import MapConfigError, MapInputError
 from maps.basemaps import parse_bureau_basemaps
 from services.maps import MAPS, MapForbidden, MapOptions, MapTooLarge, MapUnavailable, check_page_size, get_spec, render_page
 

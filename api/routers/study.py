@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
-from api.bodies import body_schema, json_body, requires
-from api.dependencies import get_store
+from api.bodies import body_schema, json_body
+from api.dependencies import get_store, requires
 from gis.store import Store
 from services.study import land_balance_from_store, scenario_from_request, study_package_zip
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from typing import Callable, Hashable, TypeVar
 
@@ -195,8 +194,6 @@ class TileCache(RevisionCache):
 _KINDS: dict[str, type[RevisionCache]] = {"tiles": TileCache}
 """Caches whose entries need their own sizing rules; every other name is a plain RevisionCache."""
 
-_LIVE: "weakref.WeakSet[StoreCaches]" = weakref.WeakSet()
-
 
 class StoreCaches:
     """The named caches of one store (created on first use, each with its own byte budget)."""
@@ -206,7 +203,6 @@ class StoreCaches:
         self._default = default_bytes
         self._caches: dict[str, RevisionCache] = {}
         self._lock = threading.Lock()
-        _LIVE.add(self)
 
     def __call__(self, name: str) -> RevisionCache:
         with self._lock:
@@ -236,30 +232,3 @@ class StoreCaches:
         with self._lock:
             caches = dict(self._caches)
         return {n: {"entries": len(c), "bytes": c.bytes, "hits": c.hits, "misses": c.misses} for n, c in caches.items()}
-
-
-class EveryStore:
-    """One named cache across every live store, for inspection and tests (`gis.tiles.CACHE`):
-    `data` merges their entries, `clear()` empties them all. Holds no entries itself."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def _caches(self) -> list[RevisionCache]:
-        return [c(self.name) for c in list(_LIVE)]
-
-    @property
-    def data(self) -> dict:
-        out: dict = {}
-        for cache in self._caches():
-            with cache._lock:
-                out.update({(id(cache), k): v for k, v in cache._entries.items()})
-        return out
-
-    @property
-    def bytes(self) -> int:
-        return sum(c.bytes for c in self._caches())
-
-    def clear(self) -> None:
-        for cache in self._caches():
-            cache.clear()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from gis.crs import STORE_XY, AxisCrs
 from gis.errors import InputError
-from gis.store.cache import StoreCaches
 
 COUNT_CAP = 100_000
 """Filtered counts stop here: beyond it numberMatched is left out rather than counted (OGC allows it)."""
@@ -72,19 +71,6 @@ class ItemsPage:
 
 # --- counts and extents, through the store's caches -----------------------------------------
 
-_count_cache: dict = {}
-"""Retired: counts live in each store's "counts" cache (`Store.cached_count`). Left as an empty
-mapping so older code that reset it by key still runs; nothing reads it."""
-
-
-def _caches_of(store) -> StoreCaches:
-    caches = getattr(store, "caches", None)
-    if caches is None:  # a duck-typed store (revision() and count() only, e.g. a test stub)
-        caches = StoreCaches()
-        store.caches = caches
-    return caches
-
-
 def cached_count(store, layer: str) -> int:
     """Row count of a whole layer, cached in the store until the layer's revision changes.
 
@@ -94,7 +80,7 @@ def cached_count(store, layer: str) -> int:
     refreshes an expired entry while the others answer with the previous value.
     """
     revision = store.revision(layer)  # before counting: the count can only be newer than its key
-    return _caches_of(store)("counts").get_or_compute(revision, layer, lambda: int(store.count(layer)), ttl=COUNT_TTL_S)
+    return store.caches("counts").get_or_compute(revision, layer, lambda: int(store.count(layer)), ttl=COUNT_TTL_S)
 
 
 def layer_extent(store, layer: str, ttl: float = EXTENT_TTL_S) -> tuple[float, float, float, float] | None:

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from parcels import vocabulary
-from parcels.efficiency.indicators import INDICATORS  # noqa: F401  (re-exported: api/routers/analysis.py)
 from parcels.efficiency.policy import GROUP_LABELS_ZH, GROUPS
 
 if TYPE_CHECKING:  # pragma: no cover
