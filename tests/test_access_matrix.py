@@ -92,6 +92,7 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         # PMTiles packs (issue 18): each pack's own role decides (tests/test_tile_packs.py); none configured here.
         ("GET", "/tile-packs", "/tile-packs", {}, public),
         ("GET", "/tile-packs/{name}", "/tile-packs/none.pmtiles", {}, {r: not_denied(404) for r in ROLES}),
+        ("GET", "/tile-packs/{name}/map", "/tile-packs/none.pmtiles/map", {}, {r: not_denied(404) for r in ROLES}),
         ("GET", "/jobs/{job_id}/result", "/jobs/no-such-job/result", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
         ("POST", "/collections/{collectionId}/import", "/collections/park_zones/import", {"data": {"mode": "append"}}, admin_only_422),
     ]

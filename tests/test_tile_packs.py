@@ -116,3 +116,55 @@ def test_restricted_pack_needs_an_analyst_key_and_is_served_only_to_analysts(sam
     whole = client.get("/tile-packs/enterprises.pmtiles", headers=analyst)
     assert whole.status_code == 200 and whole.content == out.read_bytes()
     assert client.get("/tile-packs/..%2Fstore.gpkg").status_code == 404
+
+
+def test_served_map_draws_the_pack_in_headless_chromium(tmp_path):
+    """A field laptop's map: the pack drawn by landgis.packLayer from range requests, no tile
+    server request, nothing from the internet; screenshot kept as a test artefact."""
+    from browser_support import ARTIFACTS, Watch, chromium_browser, live_server
+    from test_maps_tiled import screen_pixels
+
+    from api.app import create_app
+    from api.settings import Settings
+    from gis.store import open_store
+
+    store = open_store(str(tmp_path / "field.gpkg"))
+    load_sample(store)
+    packs = tmp_path / "packs"
+    r = CliRunner().invoke(cli, ["tiles", "reserve_parcels", "--out", str(packs / "reserve.pmtiles"), "--minzoom", "11", "--maxzoom", "16", "--store", store.url])
+    assert r.exit_code == 0, r.output
+    parcels = store.read_layer("reserve_parcels")
+    app = create_app(Settings(store=store.url, tile_packs=str(packs)), store=store)
+    browser = chromium_browser()
+    b = next(browser)
+    try:
+        with live_server(app) as base:
+            page = b.new_context(viewport={"width": 1100, "height": 800}).new_page()
+            watch = Watch(page)
+            seen = []
+            page.on("response", lambda resp: seen.append((resp.url, resp.status)))
+            page.goto(f"{base}/tile-packs/reserve.pmtiles/map", wait_until="load")
+            page.wait_for_function("window.landgis && window.landgis.packTiles > 0", timeout=30000)
+            page.wait_for_timeout(800)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shot = page.screenshot(path=str(ARTIFACTS / "tile_pack_map.png"))
+            points = page.evaluate(
+                """(pts) => { const m = window.landgis.layers.reserve_parcels.layer._map;
+                    return pts.map(p => { const c = m.latLngToContainerPoint([p[1], p[0]]); return [c.x, c.y]; }); }""",
+                [[p.x, p.y] for p in parcels.geometry.representative_point()],
+            )
+            inside_view = [(x, y) for x, y in points if 5 < x < 1095 and 5 < y < 795]
+            inside = screen_pixels(page, shot, inside_view)
+            watch.assert_clean()
+    finally:
+        try:
+            next(browser)
+        except StopIteration:
+            pass
+        store.close()
+    packed = [(u, s) for u, s in seen if u.endswith("/tile-packs/reserve.pmtiles")]
+    assert packed and all(s == 206 for _, s in packed), packed  # range requests only, never the whole file
+    assert not [u for u, _ in seen if "/tiles/WebMercatorQuad/" in u]  # no tile server involved
+    assert inside, "no parcel in view"
+    painted = [px for px in inside if px[2] - px[0] > 40]  # the pack's blue fill over the background
+    assert len(painted) >= 0.8 * len(inside), (len(painted), len(inside), inside[:5])

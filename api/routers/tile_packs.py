@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.auth import Principal, require
 from api.dependencies import get_principal
@@ -76,3 +76,34 @@ async def pack_file(name: str, request: Request, principal: Principal = Depends(
     require(principal, role if role in ("analyst", "admin") else "anonymous", f"读取瓦片包 {name}")
     cache = "private, max-age=300" if role != "anonymous" else "public, max-age=300"
     return FileResponse(path, media_type="application/vnd.pmtiles", headers={"Cache-Control": cache, "Vary": "Authorization"})
+
+
+@router.get("/tile-packs/{name}/map", summary="瓦片包地图（离线/外业）/ a map of one pack", response_class=HTMLResponse)
+async def pack_map(name: str, request: Request, principal: Principal = Depends(get_principal)) -> HTMLResponse:
+    """The pack drawn on a landgis map (maps/pack_map.py), tiles read from the pack by range requests."""
+    folder = _dir(request)
+    path = folder / name if folder is not None and PACK_NAME.fullmatch(name) else None
+    if path is None or not path.is_file():
+        raise NotFoundError(f"没有名为“{name[:80]}”的瓦片包。")
+    role = await run_in_threadpool(_role, path)
+    require(principal, role if role in ("analyst", "admin") else "anonymous", f"查看瓦片包 {name} 的地图")
+
+    def build() -> str:
+        from pmtiles.reader import MmapSource, Reader
+
+        from maps.pack_map import PackInfo, pack_map_html
+
+        with open(path, "rb") as f:
+            reader = Reader(MmapSource(f))
+            header, meta = reader.header(), reader.metadata()
+        layer = (meta.get("vector_layers") or [{}])[0]
+        bounds = tuple(header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7", "max_lat_e7"))
+        info = PackInfo(
+            name=name, url=f"/tile-packs/{name}", layer=str(layer.get("id") or "layer"), title=str(meta.get("name") or name),
+            columns=sorted((layer.get("fields") or {}).keys()), bounds=bounds, minzoom=int(header["min_zoom"]), maxzoom=int(header["max_zoom"]),
+            restricted=role != "anonymous",
+        )
+        return pack_map_html(info)
+
+    html = await run_in_threadpool(build)
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache", "Vary": "Authorization"})
