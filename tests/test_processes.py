@@ -216,3 +216,29 @@ def test_a_process_is_one_registry_entry_and_its_role_hides_its_jobs(api):
         assert extra.get(job, headers=keys["analyst"]).status_code == 403
         assert r.json()["jobID"] not in {j["jobID"] for j in extra.get("/jobs", headers=keys["analyst"]).json()["jobs"]}
         assert r.json()["jobID"] in {j["jobID"] for j in extra.get("/jobs", headers=keys["admin"]).json()["jobs"]}
+
+
+def test_a_job_table_from_before_processes_is_upgraded_in_place(tmp_path):
+    """A store whose landgis_jobs predates OGC API – Processes keeps its jobs: ensure() adds the
+    role/started/updated columns, old rows read as analyst jobs in the OGC vocabulary."""
+    import sqlite3
+
+    from api.jobs import to_dict
+    from gis.store.jobs import JobStore
+
+    path = tmp_path / "old.gpkg"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE landgis_jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT, status TEXT NOT NULL, steps TEXT NOT NULL DEFAULT '[]', "
+            "total_steps INTEGER NOT NULL, created TEXT NOT NULL, finished TEXT, error TEXT, worker TEXT, heartbeat REAL, media_type TEXT, filename TEXT, result_size INTEGER)"
+        )
+        db.execute("INSERT INTO landgis_jobs VALUES ('aaaaaaaaaaaaaaaa', 'study-package', 'x', 'succeeded', '[\"一\"]', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', NULL, 'h:1:1', 0, 'application/zip', 'study.zip', 3)")
+    table = JobStore("geopackage", str(path))
+    table.ensure()
+    row = table.get("a" * 16)
+    assert row["role"] is None and row["started"] is None
+    doc = to_dict(row)
+    assert doc["status"] == "successful" and doc["progress"] == 100 and doc["updated"] == "2026-01-01T00:01:00Z"
+    assert [j["id"] for j in table.recent(10, roles=("anonymous", "analyst"))] == ["a" * 16]
+    assert table.recent(10, roles=("anonymous",)) == []
+    table.close()
