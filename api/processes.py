@@ -150,11 +150,11 @@ def register(process: Process) -> Process:
     return process
 
 
-def lowest_role() -> str:
-    """The least role any registered process needs: the floor of the `/jobs` routes."""
+def lowest_role(registry: dict[str, Process] | None = None) -> str:
+    """The least role any process of `registry` needs: the floor of the `/jobs` routes."""
     from api.auth import RANK
 
-    return min((p.role for p in REGISTRY.values()), key=RANK.__getitem__, default="analyst")
+    return min((p.role for p in (REGISTRY if registry is None else registry).values()), key=RANK.__getitem__, default="analyst")
 
 
 # --- the study package ----------------------------------------------------------------------------

@@ -25,8 +25,9 @@ from gis.errors import InputError
 from gis.store import Store
 
 MAX_PACK_ZOOM = 18
-MAX_TILES = 2_000_000
-"""Above this many candidate tiles the pack is refused (a lower --maxzoom is the fix)."""
+MAX_TILES = 500_000
+"""Above this many candidate tiles at one zoom the pack is refused (a lower --maxzoom is the fix):
+the candidates of one zoom are the only list the writer holds besides the directory entries."""
 ROLE_KEY = "landgis:role"
 FIELD_TYPES = {"INTEGER": "Number", "REAL": "Number", "BOOLEAN": "Boolean"}
 
@@ -60,12 +61,34 @@ def _check_zooms(minzoom: int, maxzoom: int) -> None:
         )
 
 
-def _tiles_over(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int, int]]:
+def _tile_range(bounds: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), inclusive: the tiles of zoom `z` over the lon/lat box."""
     import morecantile
 
     tms = morecantile.tms.get("WebMercatorQuad")
     w, s, e, n = bounds
-    return [(t.z, t.x, t.y) for t in tms.tiles(w, s, e, n, [z])]
+    top_left, bottom_right = tms.tile(w, n, z), tms.tile(e, s, z)
+    return top_left.x, top_left.y, bottom_right.x, bottom_right.y
+
+
+def _candidates(bounds: tuple[float, float, float, float], z: int, parents: set[tuple[int, int]] | None) -> list[tuple[int, int, int]]:
+    """The tiles of zoom `z` to visit: every tile over the extent at the first zoom, then only the
+    children (inside the extent) of tiles that held features — never the whole range of a deep zoom."""
+    x0, y0, x1, y1 = _tile_range(bounds, z)
+    if parents is None:
+        count = (x1 - x0 + 1) * (y1 - y0 + 1)
+        if count > MAX_TILES:
+            raise InputError(f"第 {z} 级覆盖图层范围需要 {count} 个瓦片，超过上限 {MAX_TILES}。", hint="请增大 --minzoom（起始级别过低时整个范围的瓦片都要检查）或缩小 --maxzoom。")
+        return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    if 4 * len(parents) > MAX_TILES:
+        raise InputError(f"第 {z} 级需要检查 {4 * len(parents)} 个瓦片，超过上限 {MAX_TILES}。", hint=f"请把 --maxzoom 减到 {z - 1} 或更小。")
+    return [
+        (z, x, y)
+        for px, py in parents
+        for x in (2 * px, 2 * px + 1)
+        for y in (2 * py, 2 * py + 1)
+        if x0 <= x <= x1 and y0 <= y <= y1
+    ]
 
 
 def write_pack(
@@ -101,9 +124,6 @@ def write_pack(
         raise InputError(f"图层 {layer} 没有几何（或为空），无法打包瓦片。", hint="先导入带几何的要素。")
     kinds = visible_columns(store, layer, hidden_for(role))
     columns = tile_columns(list(kinds))
-    estimate = sum(len(_tiles_over(bounds, z)) for z in range(minzoom, min(maxzoom, minzoom + 3) + 1))
-    if estimate > MAX_TILES:
-        raise InputError(f"图层 {layer} 在 {minzoom}–{maxzoom} 级的瓦片过多（仅前几级已达 {estimate} 个）。", hint="请减小 --maxzoom 或增大 --minzoom。")
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -114,9 +134,7 @@ def write_pack(
             writer = Writer(f)
             parents: set[tuple[int, int]] | None = None  # tiles with features at the zoom above
             for z in range(minzoom, maxzoom + 1):
-                candidates = [t for t in _tiles_over(bounds, z) if parents is None or (t[1] // 2, t[2] // 2) in parents]
-                if len(candidates) > MAX_TILES:
-                    raise InputError(f"第 {z} 级需要 {len(candidates)} 个瓦片，超过上限 {MAX_TILES}。", hint=f"请把 --maxzoom 减到 {z - 1} 或更小。")
+                candidates = _candidates(bounds, z, parents)
                 candidates.sort(key=lambda t: zxy_to_tileid(*t))  # clustered archive: tile ids ascending
                 on_zoom(z, len(candidates))
                 kept: set[tuple[int, int]] = set()
@@ -149,14 +167,14 @@ def write_pack(
                 "attribution": "南阳高新区 landgis" + ("；样例数据为示意/合成数据" if _is_sample(store, layer) else ""),
                 "format": "pbf",
                 "vector_layers": [{"id": layer, "fields": {c: FIELD_TYPES.get(kinds[c], "String") for c in columns}, "minzoom": minzoom, "maxzoom": maxzoom}],
-                ROLE_KEY: role if restricted else "anonymous",
+                ROLE_KEY: role,
                 "landgis:crs": "EPSG:4490 数据，瓦片为 WebMercatorQuad（EPSG:3857）",
             }
             writer.finalize(header, metadata)
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
-    return PackReport(out, layer, role if role != "anonymous" else "anonymous", written, visited, out.stat().st_size, columns, (minzoom, maxzoom))
+    return PackReport(out, layer, role, written, visited, out.stat().st_size, columns, (minzoom, maxzoom))
 
 
 def _is_sample(store: Store, layer: str) -> bool:

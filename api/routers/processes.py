@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import os
 
+from typing import Any, Literal
+
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from typing import Any, Literal
 
 from api.auth import RANK, Principal, require
 from api.bodies import body_schema, json_body
@@ -71,7 +72,7 @@ def _visible_roles(principal: Principal) -> tuple[str, ...]:
 
 def processes_router(registry: dict[str, Process] = REGISTRY) -> APIRouter:
     router = APIRouter(tags=["处理过程 / processes"])
-    floor = lowest_role()
+    floor = lowest_role(registry)
 
     def _process(process_id: str, request: Request) -> Process | JSONResponse:
         process = registry.get(process_id)
@@ -181,7 +182,8 @@ def processes_router(registry: dict[str, Process] = REGISTRY) -> APIRouter:
             return _ogc_problem(404, "no-such-job", f"作业 {jobId} 已撤销，结果已删除。", request.url.path)
         if status == "failed":
             error = (await run_in_threadpool(jobs.get, jobId)).get("error") or {}
-            return _ogc_problem(500 if int(error.get("status", 500)) >= 500 else 422, "job-results-failed", f"作业 {jobId} 已失败，没有结果：{error.get('detail', '')}", request.url.path, hint="请修正输入后重新提交。")
+            # 422 like the first jobs API: the request is fine, the job it names has no result.
+            return _ogc_problem(422, "job-results-failed", f"作业 {jobId} 已失败，没有结果：{error.get('detail', '')}", request.url.path, hint="请修正输入后重新提交。")
         return await _result_response(jobs, jobId, request)
 
     @router.delete("/jobs/{jobId}", summary="撤销作业 / dismiss a job")

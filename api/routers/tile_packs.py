@@ -42,6 +42,11 @@ def _role(path: Path) -> str:
     return _roles[key]
 
 
+def _needed(role: str) -> str:
+    """The role a caller needs for a pack marked `role`: only an explicit `anonymous` is public."""
+    return role if role in ("anonymous", "admin") else "analyst"
+
+
 def _packs(folder: Path | None) -> list[Path]:
     if folder is None or not folder.is_dir():
         return []
@@ -54,7 +59,7 @@ async def pack_list(request: Request, principal: Principal = Depends(get_princip
         shown = []
         for p in _packs(_dir(request)):
             role = _role(p)
-            if principal.has(role if role in ("anonymous", "analyst", "admin") else "analyst"):
+            if principal.has(_needed(role)):
                 shown.append({"name": p.name, "href": f"/tile-packs/{p.name}", "type": "application/vnd.pmtiles", "size": p.stat().st_size, "role": role})
         return shown
 
@@ -73,8 +78,8 @@ async def pack_file(name: str, request: Request, principal: Principal = Depends(
     if path is None or not path.is_file():
         raise NotFoundError(f"没有名为“{name[:80]}”的瓦片包。" + ("" if folder else "服务未配置瓦片包目录（LANDGIS_TILE_PACKS）。"))
     role = await run_in_threadpool(_role, path)
-    require(principal, role if role in ("analyst", "admin") else "anonymous", f"读取瓦片包 {name}")
-    cache = "private, max-age=300" if role != "anonymous" else "public, max-age=300"
+    require(principal, _needed(role), f"读取瓦片包 {name}")
+    cache = "private, max-age=300" if _needed(role) != "anonymous" else "public, max-age=300"
     return FileResponse(path, media_type="application/vnd.pmtiles", headers={"Cache-Control": cache, "Vary": "Authorization"})
 
 
@@ -86,7 +91,7 @@ async def pack_map(name: str, request: Request, principal: Principal = Depends(g
     if path is None or not path.is_file():
         raise NotFoundError(f"没有名为“{name[:80]}”的瓦片包。")
     role = await run_in_threadpool(_role, path)
-    require(principal, role if role in ("analyst", "admin") else "anonymous", f"查看瓦片包 {name} 的地图")
+    require(principal, _needed(role), f"查看瓦片包 {name} 的地图")
 
     def build() -> str:
         from pmtiles.reader import MmapSource, Reader
@@ -101,7 +106,7 @@ async def pack_map(name: str, request: Request, principal: Principal = Depends(g
         info = PackInfo(
             name=name, url=f"/tile-packs/{name}", layer=str(layer.get("id") or "layer"), title=str(meta.get("name") or name),
             columns=sorted((layer.get("fields") or {}).keys()), bounds=bounds, minzoom=int(header["min_zoom"]), maxzoom=int(header["max_zoom"]),
-            restricted=role != "anonymous",
+            restricted=_needed(role) != "anonymous",
         )
         return pack_map_html(info)
 
