@@ -31,9 +31,18 @@ def live(tmp_path_factory):
     key = analyst_key(url)
     proc, base = start_server(url, workers=2)
     try:
-        yield base, key
+        yield base, key, url
     finally:
         stop_server(proc)
+
+
+@pytest.fixture
+def owslib_headers(monkeypatch):
+    """OWSLib 0.35 updates its module-level REQUEST_HEADERS with each client's headers (the key,
+    `Prefer`): each test gets its own copy, so no key leaks into another test's OWSLib client."""
+    import owslib.ogcapi
+
+    monkeypatch.setattr(owslib.ogcapi, "REQUEST_HEADERS", dict(owslib.ogcapi.REQUEST_HEADERS))
 
 
 def _owslib(base: str, key: dict):
@@ -42,8 +51,8 @@ def _owslib(base: str, key: dict):
     return Processes(base, headers=dict(key))
 
 
-def test_owslib_runs_the_study_package_async_and_downloads_the_zip(live, record_property):
-    base, key = live
+def test_owslib_runs_the_study_package_async_and_downloads_the_zip(live, owslib_headers, record_property):
+    base, key, _ = live
     client = _owslib(base, key)
     assert {"study-package", "efficiency-scoring"} <= {p["id"] for p in client.processes()}
     described = client.process("study-package")
@@ -82,8 +91,8 @@ def test_owslib_runs_the_study_package_async_and_downloads_the_zip(live, record_
     record_property("report_line", f"OWSLib Processes study package: {time.monotonic() - started:.1f}s async, {polls} polls over {len(workers)} workers, zip {len(data) / 1e6:.1f} MB")
 
 
-def test_owslib_sync_scoring_and_dismiss(live):
-    base, key = live
+def test_owslib_sync_scoring_and_dismiss(live, owslib_headers):
+    base, key, store_path = live
     client = _owslib(base, key)
     doc = client.execute("efficiency-scoring", inputs={"source": "enterprises", "policy": "henan_2019"}, response="document")
     run = doc["run"]
@@ -95,13 +104,17 @@ def test_owslib_sync_scoring_and_dismiss(live):
     dismissed = client._request(method="DELETE", path=job.lstrip("/"))
     assert dismissed["status"] == "dismissed"
     time.sleep(3)  # the worker stops at its next step; a late success must not resurrect the job
-    assert client._request(path=job.lstrip("/"))["status"] == "dismissed"
+    after = client._request(path=job.lstrip("/"))
+    assert after["status"] == "dismissed" and len(after["steps"]) < 5
+    from gis.store.jobs import default_results_dir
+
+    assert not (default_results_dir(store_path) / f"{after['jobID']}.result").exists()  # the stopped job left no result
     r = httpx.get(base + job + "/results", headers=key)
     assert r.status_code == 404 and r.json()["type"] == EXC + "no-such-job" and "撤销" in r.json()["detail"]
 
 
 def test_anonymous_caller_reads_descriptions_but_cannot_run_or_see_jobs(live):
-    base, _ = live
+    base, _, _ = live
     assert httpx.get(base + "/processes").status_code == 200
     r = httpx.post(base + "/processes/study-package/execution", json={"inputs": {}}, headers={"Prefer": "respond-async"})
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json" and "分析人员" in r.json()["detail"]
