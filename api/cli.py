@@ -183,6 +183,9 @@ def _register_commands() -> None:
 
     for module in (workflow, resolve, score, standard_land, study, maps, keys):
         module.register(app)
+    from api.commands import tiles  # `landgis tiles LAYER --out F.pmtiles` (issue 18)
+
+    tiles.register(app)
 
 
 _register_commands()

@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 from gis.errors import InputError, NotFoundError
@@ -107,26 +107,53 @@ def sweep_orphans(jobs: JobStore, stale_s: float) -> int:
     return n
 
 
+OGC_STATUS = {"queued": "accepted", "running": "running", "succeeded": "successful", "failed": "failed", "dismissed": "dismissed"}
+"""The table's states (kept since before OGC API – Processes) in the standard's vocabulary."""
+RESULTS_REL = "http://www.opengis.net/def/rel/ogc/1.0/results"
+
+
 def to_dict(row: dict) -> dict:
-    """The public view of a job record (unchanged since jobs lived in memory)."""
+    """The job as an OGC API – Processes statusInfo document.
+
+    Besides the standard's members it keeps `id`, `kind` and `steps` (the step names an official
+    watches), which clients of the first `/jobs` API read. `progress` is a percentage (0–100)."""
     steps = list(row["steps"])
-    status = row["status"]
-    progress = 1.0 if status == "succeeded" else round(min(len(steps) / max(int(row["total_steps"]), 1), 0.99), 3)
+    status = OGC_STATUS.get(row["status"], row["status"])
+    done = status == "successful"
+    progress = 100 if done else int(min(len(steps) / max(int(row["total_steps"]), 1), 0.99) * 100)
+    job_id = row["id"]
+    message = (row["error"] or {}).get("detail") if row["error"] else (steps[-1] if steps else {"accepted": "排队等待执行", "dismissed": "作业已撤销"}.get(status, ""))
     out = {
-        "id": row["id"],
-        "kind": row["kind"],
+        "jobID": job_id,
+        "processID": row["kind"],
+        "type": "process",
         "status": status,
+        "message": message or "",
         "progress": progress,
-        "steps": steps,
         "created": row["created"],
+        "started": row.get("started"),
         "finished": row["finished"],
-        "links": [{"rel": "self", "href": f"/jobs/{row['id']}"}],
+        "updated": row.get("updated") or row["finished"] or row["created"],
+        "id": job_id,
+        "kind": row["kind"],
+        "steps": steps,
+        "links": [
+            {"rel": "self", "href": f"/jobs/{job_id}", "type": "application/json", "title": "作业状态"},
+            {"rel": "up", "href": "/jobs", "type": "application/json", "title": "作业列表"},
+        ],
     }
-    if status == "succeeded":
-        out["links"].append({"rel": "result", "href": f"/jobs/{row['id']}/result", "type": row["media_type"]})
+    out = {k: v for k, v in out.items() if v is not None}
+    if done:
+        media = row["media_type"] or "application/octet-stream"
+        out["links"].append({"rel": RESULTS_REL, "href": f"/jobs/{job_id}/results", "type": media, "title": "作业结果"})
+        out["links"].append({"rel": "result", "href": f"/jobs/{job_id}/result", "type": media, "title": "作业结果（旧地址）"})
     if row["error"]:
         out["error"] = row["error"]
     return out
+
+
+class JobDismissed(Exception):
+    """Raised inside a job's thread at its next step once the job was dismissed: the work stops."""
 
 
 class JobManager:
@@ -146,10 +173,13 @@ class JobManager:
         self._active: set[str] = set()
         self._lock = threading.Lock()
         self._beat: threading.Thread | None = None
+        self._futures: dict[str, Future] = {}
 
-    def submit(self, kind: str, owner: str | None, total_steps: int, work: Work) -> dict:
+    def submit(self, kind: str, owner: str | None, total_steps: int, work: Work, *, role: str = "analyst") -> dict:
+        """Queue `work` as a job of process `kind` that callers with `role` may see; returns its statusInfo.
+        `future(job_id)` then gives the running work, for a synchronous execution to await."""
         job_id = uuid.uuid4().hex[:16]
-        self.jobs.insert(id=job_id, kind=kind, owner=owner, total_steps=total_steps, created=_now(), worker=self.worker)
+        self.jobs.insert(id=job_id, kind=kind, owner=owner, total_steps=total_steps, created=_now(), worker=self.worker, role=role)
         with self._lock:
             self._active.add(job_id)
             self._start_heartbeat()
@@ -157,18 +187,46 @@ class JobManager:
             self.jobs.prune(self.keep)
         except JobStoreBusy as exc:  # pruning can wait for the next job
             log.warning("作业清理未完成：%s", exc.detail)
-        self._pool.submit(self._run, job_id, work)
+        future = self._pool.submit(self._run, job_id, work)
+        with self._lock:
+            self._futures[job_id] = future
+        future.add_done_callback(lambda _f: self._forget(job_id))
         return self.get(job_id)
 
-    def get(self, job_id: str) -> dict:
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._futures.pop(job_id, None)
+
+    def future(self, job_id: str) -> Future | None:
+        """The running work of a job this process accepted (None once it is done, or elsewhere)."""
+        with self._lock:
+            return self._futures.get(job_id)
+
+    def row(self, job_id: str) -> dict:
+        """The job's record, orphan-checked; NotFoundError for an unknown id."""
         row = self.jobs.get(job_id) if JOB_ID.fullmatch(job_id) else None
         if row is None:
             raise NotFoundError(f"作业 {job_id} 不存在（或已被清理）。")
-        return to_dict(check_orphan(self.jobs, row, self.stale_s))
+        return check_orphan(self.jobs, row, self.stale_s)
+
+    def get(self, job_id: str) -> dict:
+        return to_dict(self.row(job_id))
+
+    def recent(self, limit: int, roles: tuple[str, ...]) -> list[dict]:
+        """The newest jobs a caller holding `roles` may see, as statusInfo documents."""
+        return [to_dict(check_orphan(self.jobs, row, self.stale_s)) for row in self.jobs.recent(limit, roles=roles)]
+
+    def dismiss(self, job_id: str) -> dict:
+        """Dismiss a job (its result is deleted; a running one stops at its next step)."""
+        self.row(job_id)
+        self.jobs.dismiss(job_id, at=_now())
+        return self.get(job_id)
 
     def result(self, job_id: str) -> tuple[bytes, str, str]:
         job = self.get(job_id)
-        if job["status"] != "succeeded":
+        if job["status"] != "successful":
+            if job["status"] == "dismissed":
+                raise NotFoundError(f"作业 {job_id} 已撤销，结果已删除。")
             if job["status"] == "failed":
                 raise InputError(f"作业 {job_id} 已失败，没有结果：{job['error']['detail']}", hint="请重新提交作业。")
             raise InputError(f"作业 {job_id} 尚未完成（状态：{job['status']}）。", hint="请稍后再试，或查看 GET /jobs/{id} 的进度。")
@@ -185,17 +243,25 @@ class JobManager:
         def step(text: str) -> None:
             steps.append(text)
             try:
-                self.jobs.progress(job_id, status="running", steps=list(steps))
+                alive = self.jobs.progress(job_id, status="running", steps=list(steps), at=_now())
             except JobStoreBusy as exc:  # the next step writes the whole list again
                 log.warning("作业 %s 进度未能写入：%s", job_id, exc.detail)
+                return
+            if not alive:
+                raise JobDismissed(job_id)
 
         try:
             try:
-                self.jobs.progress(job_id, status="running", steps=[])
+                alive = self.jobs.progress(job_id, status="running", steps=[], at=_now())
             except JobStoreBusy as exc:
                 log.warning("作业 %s 状态未能写入：%s", job_id, exc.detail)
+                alive = True
+            if not alive:
+                return  # dismissed while it waited in the queue
             try:
                 data, media_type, filename = work(step)
+            except JobDismissed:
+                log.info("作业 %s 已撤销，停止执行", job_id)
             except InputError as exc:
                 error = {"status": getattr(exc, "status_code", 422), "detail": exc.detail, "errors": exc.error_dicts()}
                 self._final(lambda: self.jobs.fail(job_id, steps=steps, finished=_now(), error=error))
@@ -235,3 +301,18 @@ class JobManager:
 
         self._beat = threading.Thread(target=beat, name="landgis-job-heartbeat", daemon=True)
         self._beat.start()
+
+
+_create = threading.Lock()
+
+
+def manager(state) -> JobManager:
+    """The process's JobManager on `app.state`, made on first use (it creates the job table if
+    absent). Blocks on the store: call it off the event loop."""
+    if getattr(state, "jobs", None) is None:
+        with _create:
+            if getattr(state, "jobs", None) is None:
+                settings, store = state.settings, state.store
+                table = JobStore.for_store(store, results_dir=settings.jobs_dir)
+                state.jobs = JobManager(table, threads=settings.jobs_threads, keep=settings.jobs_keep, stale_s=settings.jobs_stale_s)
+    return state.jobs

@@ -49,3 +49,5 @@ class Settings(BaseSettings):
     """Map sheets rendered at once per process (LANDGIS_PRINT_CONCURRENCY); each is a Chromium (~150 MB)."""
     print_wait_s: float = 10.0
     """Longest wait for a free render slot before a print request answers 503 (LANDGIS_PRINT_WAIT_S)."""
+    tile_packs: str | None = None
+    """A folder of PMTiles packs (`landgis tiles`) served at /tile-packs with range requests (LANDGIS_TILE_PACKS)."""

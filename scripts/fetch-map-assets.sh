@@ -17,6 +17,7 @@ PACKAGES=(
   "leaflet-measure@2.1.7"
   "leaflet-search@2.9.7"
   "leaflet.vectorgrid@1.3.0"
+  "pmtiles@4.3.0"  # reads `landgis tiles` packs by HTTP range requests (maps/pack_map.py; BSD-3-Clause)
 )
 
 mkdir -p "$VENDOR"

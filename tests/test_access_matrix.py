@@ -81,7 +81,18 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("GET", "/maps/{name}/print", "/maps/parcels/print", {"params": {"format": "svg"}}, {r: not_denied(400) for r in ROLES}),
         ("GET", "/maps/{name}/print", "/maps/efficiency/print", {"params": {"format": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400), "admin": not_denied(400)}),
         ("POST", "/jobs", "/jobs", {"json": {"kind": "no_such_kind"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
-        ("GET", "/jobs/{job_id}", "/jobs/no-such-job", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        ("GET", "/jobs/{jobId}", "/jobs/no-such-job", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        # OGC API – Processes (issue 18): descriptions are public; execution and jobs need the process's role.
+        ("GET", "/processes", "/processes", {}, public),
+        ("GET", "/processes/{processId}", "/processes/study-package", {}, public),
+        ("POST", "/processes/{processId}/execution", "/processes/efficiency-scoring/execution", {"json": {"inputs": {"rows": []}}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400), "admin": not_denied(400)}),
+        ("GET", "/jobs", "/jobs", {}, analyst_only),
+        ("GET", "/jobs/{jobId}/results", "/jobs/no-such-job/results", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        ("DELETE", "/jobs/{jobId}", "/jobs/no-such-job", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        # PMTiles packs (issue 18): each pack's own role decides (tests/test_tile_packs.py); none configured here.
+        ("GET", "/tile-packs", "/tile-packs", {}, public),
+        ("GET", "/tile-packs/{name}", "/tile-packs/none.pmtiles", {}, {r: not_denied(404) for r in ROLES}),
+        ("GET", "/tile-packs/{name}/map", "/tile-packs/none.pmtiles/map", {}, {r: not_denied(404) for r in ROLES}),
         ("GET", "/jobs/{job_id}/result", "/jobs/no-such-job/result", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
         ("POST", "/collections/{collectionId}/import", "/collections/park_zones/import", {"data": {"mode": "append"}}, admin_only_422),
     ]

@@ -35,6 +35,7 @@ from api.dependencies import (
     wants_html,
 )
 from api.ogc import html
+from api.processes import CONFORMANCE as PROCESSES_CONFORMANCE
 from api.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_URIS, OgcCrs
 from gis.errors import NotFoundError, RowError
 from gis.store import Store
@@ -69,6 +70,7 @@ CONFORMANCE = [
 ]
 """Only what is implemented and tested. Not declared: CQL2 temporal, array, arithmetic,
 accent-insensitive comparison and custom functions (a filter using them gets a 400)."""
+CONFORMANCE += PROCESSES_CONFORMANCE  # OGC API – Processes Part 1 (api/processes.py)
 
 ITEMS_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "properties", "sortby", "datetime"}
 ITEM_PARAMS = {"f", "crs", "properties"}
@@ -113,6 +115,8 @@ def landing(request: Request, f: str | None = None) -> Response:
         {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "接口文档"},
         {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "符合性声明"},
         {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "图层（集合）列表"},
+        {"href": f"{base}/processes", "rel": "http://www.opengis.net/def/rel/ogc/1.0/processes", "type": JSON, "title": "处理过程列表（OGC API – Processes）"},
+        {"href": f"{base}/jobs", "rel": "http://www.opengis.net/def/rel/ogc/1.0/job-list", "type": JSON, "title": "作业列表"},
     ]
     body = {
         "title": request.app.state.settings.title,

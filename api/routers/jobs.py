@@ -1,5 +1,7 @@
-"""`POST /jobs` starts long work (the study package), `GET /jobs/{id}` reports progress,
-`GET /jobs/{id}/result` returns the file (SPEC §8.3).
+"""The first jobs API, kept as an alias of OGC API – Processes (README says until when):
+`POST /jobs {"kind": "study-package"}` runs the `study-package` process asynchronously (202,
+`Location: /jobs/{id}`), `GET /jobs/{id}/result` returns its file. `GET /jobs/{id}` itself is
+the OGC statusInfo route of api/routers/processes.py (it keeps `id`, `kind` and `steps`).
 
 The caller's role is a dependency declared before the body (api/bodies.py), so an anonymous
 request gets its 401 without a byte of its body being read; the JSON body is then read with a
@@ -9,7 +11,6 @@ store, so it runs in the thread pool.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -20,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Principal
 from api.bodies import json_body
 from api.dependencies import get_store, requires
+from api.jobs import manager
 from gis.store import Store
 
 router = APIRouter(tags=["作业 / jobs"])
 MAX_BODY = 64 * 1024
-_create = threading.Lock()
 
 
 class JobRequest(BaseModel):
@@ -34,21 +35,6 @@ class JobRequest(BaseModel):
     kind: Literal["study-package"]
     scenario: str | None = Field(None, description="内置情景名，如 default_2025 / bundled scenario name")
     overrides: dict[str, Any] | None = Field(None, description="合并进情景的 JSON / merged into the scenario")
-
-
-def _manager(request: Request):
-    """The process's JobManager, made on first use (it creates the job table if absent)."""
-    state = request.app.state
-    if getattr(state, "jobs", None) is None:
-        with _create:
-            if getattr(state, "jobs", None) is None:
-                from api.jobs import JobManager
-                from gis.store.jobs import JobStore
-
-                settings, store = state.settings, state.store
-                table = JobStore.for_store(store, results_dir=settings.jobs_dir)
-                state.jobs = JobManager(table, threads=settings.jobs_threads, keep=settings.jobs_keep, stale_s=settings.jobs_stale_s)
-    return state.jobs
 
 
 def _served_by(resp: Response) -> Response:
@@ -67,27 +53,22 @@ async def start(
     principal: Principal = Depends(requires("analyst", "启动作业")),
     body: JobRequest = Depends(json_body(JobRequest, max_bytes=MAX_BODY, optional=False)),
 ) -> JSONResponse:
-    from services.study import bundled_scenario_name, scenario_from_request, study_package_zip
+    from api.processes import STUDY
 
-    scenario = scenario_from_request(bundled_scenario_name(body.scenario), None, body.overrides)
+    inputs = STUDY.parse_inputs({"scenario": body.scenario, "overrides": body.overrides})
+    user = principal.name or "api"
 
     def work(step):
-        return study_package_zip(store, scenario, step=step), "application/zip", "study.zip"
+        return STUDY.run(store, inputs, user, step)
 
     def submit() -> dict:
-        return _manager(request).submit("study-package", principal.name, total_steps=5, work=work)
+        return manager(request.app.state).submit(STUDY.id, principal.name, total_steps=STUDY.steps, work=work, role=STUDY.role)
 
     job = await run_in_threadpool(submit)
     return _served_by(JSONResponse(job, status_code=202, headers={"Location": f"/jobs/{job['id']}"}))
 
 
-@router.get("/jobs/{job_id}", summary="作业进度 / job status")
-async def status(job_id: str, request: Request, principal: Principal = Depends(requires("analyst", "查看作业"))) -> JSONResponse:
-    job = await run_in_threadpool(lambda: _manager(request).get(job_id))
-    return _served_by(JSONResponse(job))
-
-
 @router.get("/jobs/{job_id}/result", summary="作业结果 / job result")
 async def result(job_id: str, request: Request, principal: Principal = Depends(requires("analyst", "下载作业结果"))) -> Response:
-    data, media_type, filename = await run_in_threadpool(lambda: _manager(request).result(job_id))
+    data, media_type, filename = await run_in_threadpool(lambda: manager(request.app.state).result(job_id))
     return _served_by(Response(data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}))

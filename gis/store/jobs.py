@@ -6,9 +6,14 @@ a restart forgets it. The store is the one thing every worker already shares.
 
 Layout (same columns on both stores; JSON as text so SQLite and PostgreSQL read it alike):
 
-    landgis_jobs(id PK, kind, owner, status queued|running|succeeded|failed, steps JSON list,
+    landgis_jobs(id PK, kind, owner, status queued|running|succeeded|failed|dismissed, steps JSON list,
                  total_steps, created, finished, error JSON, worker "host:pid:start",
-                 heartbeat epoch seconds by the database clock, media_type, filename, result_size)
+                 heartbeat epoch seconds by the database clock, media_type, filename, result_size,
+                 role, started, updated)
+
+`kind` is the OGC API – Processes process id; `role` the role a caller needs to see the job
+(the process's); `started`/`updated` are the statusInfo times. The last three columns came with
+OGC API – Processes: `ensure()` adds them to a table made before, so an upgraded store keeps its jobs.
 
 Results: a GeoPackage is one file on one host, so a job's zip is a file under `results_dir`
 (kept out of the GeoPackage so a few MB per job do not grow the file and its WAL). PostGIS may
@@ -35,7 +40,9 @@ from gis.errors import InputError
 JOBS = "landgis_jobs"
 RESULTS = "landgis_job_results"
 ACTIVE = ("queued", "running")
-_COLUMNS = ("id", "kind", "owner", "status", "steps", "total_steps", "created", "finished", "error", "worker", "heartbeat", "media_type", "filename", "result_size")
+_COLUMNS = ("id", "kind", "owner", "status", "steps", "total_steps", "created", "finished", "error", "worker", "heartbeat", "media_type", "filename", "result_size", "role", "started", "updated")
+_ADDED = ("role", "started", "updated")
+"""Text columns added after the table's first release (OGC API – Processes)."""
 
 
 class JobStoreBusy(InputError):
@@ -166,6 +173,14 @@ class JobStore:
             )
             cur.execute(f"CREATE INDEX IF NOT EXISTS {JOBS}_status ON {JOBS} (status, finished)")
             if self.kind == "postgis":
+                for col in _ADDED:
+                    cur.execute(f"ALTER TABLE {JOBS} ADD COLUMN IF NOT EXISTS {col} TEXT")
+            else:
+                have = {r[1] for r in cur.execute(f"PRAGMA table_info({JOBS})").fetchall()}
+                for col in _ADDED:
+                    if col not in have:
+                        cur.execute(f"ALTER TABLE {JOBS} ADD COLUMN {col} TEXT")
+            if self.kind == "postgis":
                 cur.execute(f"CREATE TABLE IF NOT EXISTS {RESULTS} (id TEXT PRIMARY KEY REFERENCES {JOBS}(id) ON DELETE CASCADE, data {blob} NOT NULL)")
             elif cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_contents'").fetchone():
                 # A GeoPackage lists its non-spatial tables in gpkg_contents (as landgis does for
@@ -176,23 +191,30 @@ class JobStore:
                 )
 
     # --- rows -----------------------------------------------------------------------------
-    def insert(self, *, id: str, kind: str, owner: str | None, total_steps: int, created: str, worker: str) -> None:
+    def insert(self, *, id: str, kind: str, owner: str | None, total_steps: int, created: str, worker: str, role: str | None = None) -> None:
         with self._write() as cur:
             cur.execute(
                 self._sql(
-                    f"INSERT INTO {JOBS} (id, kind, owner, status, steps, total_steps, created, worker, heartbeat) "
-                    "VALUES (?, ?, ?, 'queued', '[]', ?, ?, ?, NOW())"
+                    f"INSERT INTO {JOBS} (id, kind, owner, status, steps, total_steps, created, worker, heartbeat, role, updated) "
+                    "VALUES (?, ?, ?, 'queued', '[]', ?, ?, ?, NOW(), ?, ?)"
                 ),
-                (id, kind, owner, total_steps, created, worker),
+                (id, kind, owner, total_steps, created, worker, role, created),
             )
 
-    def progress(self, job_id: str, *, status: str, steps: list[str]) -> None:
-        """Status and the whole step list (only the running thread writes them), heartbeat now."""
+    def progress(self, job_id: str, *, status: str, steps: list[str], at: str | None = None) -> bool:
+        """Status and the whole step list (only the running thread writes them), heartbeat now.
+
+        False when the job is no longer active (dismissed, or failed by an orphan sweep): the
+        worker stops at its next step instead of computing a result nobody will keep."""
         with self._write() as cur:
             cur.execute(
-                self._sql(f"UPDATE {JOBS} SET status = ?, steps = ?, heartbeat = NOW() WHERE id = ? AND status IN ('queued', 'running')"),
-                (status, json.dumps(steps, ensure_ascii=False), job_id),
+                self._sql(
+                    f"UPDATE {JOBS} SET status = ?, steps = ?, heartbeat = NOW(), started = COALESCE(started, ?), updated = COALESCE(?, updated) "
+                    "WHERE id = ? AND status IN ('queued', 'running')"
+                ),
+                (status, json.dumps(steps, ensure_ascii=False), at, at, job_id),
             )
+            return (cur.rowcount or 0) > 0
 
     def heartbeat(self, job_ids: list[str]) -> None:
         if not job_ids:
@@ -215,7 +237,7 @@ class JobStore:
             with self._write() as cur:
                 cur.execute(
                     self._sql(
-                        f"UPDATE {JOBS} SET status = 'succeeded', steps = ?, finished = ?, media_type = ?, filename = ?, result_size = ?, "
+                        f"UPDATE {JOBS} SET status = 'succeeded', steps = ?, finished = ?, updated = finished, media_type = ?, filename = ?, result_size = ?, "
                         "heartbeat = NOW() WHERE id = ? AND status IN ('queued', 'running')"
                     ),
                     (json.dumps(steps, ensure_ascii=False), finished, media_type, filename, len(data), job_id),
@@ -234,7 +256,7 @@ class JobStore:
     def fail(self, job_id: str, *, steps: list[str] | None, finished: str, error: dict, only_if: tuple[str | None, float | None] | None = None) -> bool:
         """Mark a job failed. `only_if=(worker, heartbeat)`: only if it is still active and still
         shows exactly what the caller read (so a live worker's later progress wins the race)."""
-        sets = "status = 'failed', finished = ?, error = ?"
+        sets = "status = 'failed', finished = ?, updated = finished, error = ?"
         params: list = [finished, json.dumps(error, ensure_ascii=False)]
         if steps is not None:
             sets += ", steps = ?"
@@ -255,12 +277,42 @@ class JobStore:
         rows = self._read(f"SELECT {cols}, NOW() - heartbeat FROM {JOBS} WHERE id = ?", (job_id,))
         if not rows:
             return None
-        r = rows[0]
+        return self._row(rows[0])
+
+    @staticmethod
+    def _row(r: tuple) -> dict:
         row = dict(zip(_COLUMNS, r[: len(_COLUMNS)]))
         row["steps"] = json.loads(row["steps"] or "[]")
         row["error"] = json.loads(row["error"]) if row["error"] else None
         row["age"] = r[len(_COLUMNS)]
         return row
+
+    def dismiss(self, job_id: str, *, at: str) -> bool:
+        """Mark a job dismissed and delete its result (OGC API – Processes, dismiss). A running
+        job's worker sees the change at its next step and stops; False if there is no such job."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql(f"UPDATE {JOBS} SET status = 'dismissed', finished = COALESCE(finished, ?), updated = ?, result_size = NULL WHERE id = ?"),
+                (at, at, job_id),
+            )
+            found = (cur.rowcount or 0) > 0
+            if found and self.results_dir is None:
+                cur.execute(self._sql(f"DELETE FROM {RESULTS} WHERE id = ?"), (job_id,))
+        if found and self.results_dir is not None:
+            self.result_path(job_id).unlink(missing_ok=True)
+        return found
+
+    def recent(self, limit: int, *, roles: tuple[str, ...] | None = None) -> list[dict]:
+        """The newest `limit` jobs (for `GET /jobs`), only those whose role is in `roles` when given
+        (a job without a role, from before OGC API – Processes, counts as `analyst`)."""
+        cols = ", ".join(_COLUMNS)
+        where, params = "", []
+        if roles is not None:
+            marks = ", ".join("?" for _ in roles)
+            where = f"WHERE COALESCE(role, 'analyst') IN ({marks})"
+            params = list(roles)
+        rows = self._read(f"SELECT {cols}, NOW() - heartbeat FROM {JOBS} {where} ORDER BY created DESC, id DESC LIMIT {int(limit)}", params)
+        return [self._row(r) for r in rows]
 
     def active(self) -> list[dict]:
         """Every queued or running job (for the start-up sweep of orphans)."""
