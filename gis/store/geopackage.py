@@ -21,6 +21,7 @@ QGIS when they edit the file — the same technique GDAL uses for its own featur
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import struct
 from collections.abc import Iterator
@@ -32,9 +33,12 @@ import numpy as np
 import shapely
 
 from gis.crs import MEASURE_EPSG, STORE_EPSG, AxisCrs, geoms_to_axis_crs
+from gis.errors import StoreBusy
 from gis.store.base import LAYERS, REVISIONS, Store, quote
 from gis.store.dialect import Dialect
 from gis.store.items import Clause
+
+log = logging.getLogger(__name__)
 
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10300
@@ -268,6 +272,13 @@ def _gpkg_features(rows: list[tuple], columns: list[str], kinds: dict[str, str],
     return out
 
 
+def _create_seek_index(cur, layer: str) -> None:
+    """An index of the fids alone: a deep page finds its first fid by walking this compact
+    b-tree (≈9 ms to offset 500 000 of 1 000 000) instead of the table's leaves, which hold
+    every row's columns and geometry (≈87 ms). See `Store._items_seek`."""
+    cur.execute(f"CREATE INDEX IF NOT EXISTS {quote(layer + '_fid_seek')} ON {quote(layer)} (fid)")
+
+
 def _typed(values: tuple, kind: str | None) -> list:
     """SQLite hands booleans back as 0/1: give the tile real booleans, as PostGIS does."""
     if kind == "BOOLEAN":
@@ -430,7 +441,22 @@ class GeoPackageStore(Store):
             f'(NEW."geom" ISNULL OR ST_IsEmpty(NEW."geom")) BEGIN DELETE FROM {rt} WHERE id IN (OLD.fid, NEW.fid); END'
         )
         cur.execute(f'CREATE TRIGGER {trig("delete")} AFTER DELETE ON {t} WHEN OLD."geom" NOT NULL BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END')
+        _create_seek_index(cur, name)
         self._track_revisions(cur, name)
+
+    def _track_untracked_layers(self) -> None:
+        """Also give layers of older stores their fid seek index (best effort, like the triggers)."""
+        super()._track_untracked_layers()
+        try:
+            names = [r[0] for r in self._fetchall(
+                f"SELECT l.name FROM {LAYERS} l WHERE EXISTS (SELECT 1 FROM sqlite_master m WHERE m.type = 'table' AND m.name = l.name) "
+                "AND NOT EXISTS (SELECT 1 FROM sqlite_master i WHERE i.type = 'index' AND i.name = l.name || '_fid_seek')"
+            )]
+            for name in names:
+                with self._writing(f"图层 {name}") as cur:
+                    _create_seek_index(cur, name)
+        except (StoreBusy, *self.db_errors) as exc:
+            log.warning("分页索引未能创建（深页将按 OFFSET 逐行跳过）：%s", exc)
 
     # --- revisions ------------------------------------------------------------------------
     def _create_revisions(self, cur) -> None:
@@ -526,7 +552,7 @@ class GeoPackageStore(Store):
 
     # --- the items query and tiles (gis/store/items.py, gis/tiles.py) ------------------------
     def _features_select(self, layer: str, columns: list[str], crs: AxisCrs) -> str:
-        select = ", ".join(["id"] + [quote(c) for c in columns] + ["geom"])
+        select = ", ".join(["id"] + [quote(c) for c in columns] + ["geom", "fid"])  # fid last: the page's keyset cursor
         return f"SELECT {select} FROM {quote(layer)} t"
 
     def _features_out(self, rows: list[tuple], columns: list[str], kinds: dict[str, str], crs: AxisCrs) -> list[str]:

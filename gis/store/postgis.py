@@ -153,7 +153,7 @@ def _geom_expr(crs: AxisCrs) -> tuple[str, int]:
 def _features_select_sql(layer: str, columns: tuple[str, ...], crs: AxisCrs) -> str:
     """The page SELECT of (layer, columns, CRS), built once: quoting every column name on every
     request cost ≈10 % of an items request's time on PostGIS."""
-    return f"SELECT {_feature_sql(list(columns), crs)} FROM {quote(layer)} t"
+    return f"SELECT {_feature_sql(list(columns), crs)}, t.fid FROM {quote(layer)} t"  # fid: the page's keyset cursor
 
 
 def _feature_sql(columns: list[str], crs: AxisCrs) -> str:
