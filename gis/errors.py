@@ -149,9 +149,18 @@ def nul_errors_in_frame(frame, columns=None) -> list[RowError]:
         values = frame[col]
         if values.dtype != object and str(values.dtype) not in ("string", "str"):
             continue
-        for i, v in enumerate(values.tolist()):
-            if _has_nul(v):
-                out.append(RowError(i + 1, str(col), NUL_MESSAGE))
+        # one vectorised scan of the column's strings; a cell holding lists/dicts is rare
+        # (GeoJSON nested properties) and takes the per-value path
+        import pandas as pd
+
+        texts = values.map(lambda v: v if isinstance(v, str) else None) if values.dtype == object else values
+        hits = pd.Series(texts, dtype="string").str.contains(NUL, regex=False).fillna(False).to_numpy(dtype=bool)
+        if values.dtype == object:
+            nested = values.map(lambda v: isinstance(v, (dict, list, tuple))).to_numpy(dtype=bool)
+            for i in nested.nonzero()[0]:
+                hits[i] = _has_nul(values.iloc[i])
+        for i in hits.nonzero()[0]:
+            out.append(RowError(int(i) + 1, str(col), NUL_MESSAGE))
     return out
 
 

@@ -39,7 +39,7 @@ from api.processes import CONFORMANCE as PROCESSES_CONFORMANCE
 from api.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_URIS, OgcCrs
 from gis.errors import NotFoundError, RowError
 from gis.store import Store
-from gis.store.items import ItemsQuery, visible_columns
+from gis.store.items import ItemsQuery, encode_cursor, visible_columns
 from parcels.schema import LAYERS
 
 router = APIRouter()
@@ -72,7 +72,7 @@ CONFORMANCE = [
 accent-insensitive comparison and custom functions (a filter using them gets a 400)."""
 CONFORMANCE += PROCESSES_CONFORMANCE  # OGC API – Processes Part 1 (api/processes.py)
 
-ITEMS_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "properties", "sortby", "datetime"}
+ITEMS_PARAMS = {"f", "limit", "offset", "cursor", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "properties", "sortby", "datetime"}
 ITEM_PARAMS = {"f", "crs", "properties"}
 KIND_SCHEMA = {"INTEGER": {"type": "integer"}, "REAL": {"type": "number"}, "BOOLEAN": {"type": "boolean"}, "TEXT": {"type": "string"}}
 
@@ -295,7 +295,8 @@ def _costly_page(request: Request, params: ItemsParams) -> bool:
     the R-tree answers) of ≤ HEAVY_PAGE features at a small offset. Costly: a CQL2 filter (an
     unindexed scan), sortby (a sort of the whole match), `?field=value` filters (unindexed), a
     large offset, HTML output (the page is re-parsed and rendered), a big page."""
-    if params.limit > HEAVY_PAGE or params.offset > HEAVY_OFFSET or params.filter is not None or params.sortby:
+    deep = params.offset > HEAVY_OFFSET and params.cursor is None and (params.sortby or params.filter is not None)
+    if params.limit > HEAVY_PAGE or deep or params.filter is not None or params.sortby:
         return True
     if any(k not in ITEMS_PARAMS for k in request.query_params.keys()):
         return True
@@ -337,6 +338,7 @@ def _items(request: Request, store: Store, access: LayerAccess, params: ItemsPar
         sortby=params.sortby,
         crs=params.crs,
         hidden=access.hidden,
+        after=params.cursor,
     )
     page = store.features(name, q)
     limit, offset = params.limit, params.offset
@@ -349,9 +351,13 @@ def _items(request: Request, store: Store, access: LayerAccess, params: ItemsPar
     ]
     more = page.number_returned == limit and (page.number_matched is None or offset + limit < page.number_matched)
     if more:
-        links.append({"href": str(url.include_query_params(offset=offset + limit, limit=limit)), "rel": "next", "type": GEOJSON, "title": "下一页"})
+        # keyset: the next page seeks past this page's last fid instead of walking `offset` rows
+        nxt = {"offset": offset + limit, "limit": limit}
+        if q.keyset and page.last_fid is not None:
+            nxt["cursor"] = encode_cursor(page.last_fid)
+        links.append({"href": str(url.include_query_params(**nxt)), "rel": "next", "type": GEOJSON, "title": "下一页"})
     if offset > 0:
-        links.append({"href": str(url.include_query_params(offset=max(0, offset - limit), limit=limit)), "rel": "prev", "type": GEOJSON, "title": "上一页"})
+        links.append({"href": str(url.remove_query_params("cursor").include_query_params(offset=max(0, offset - limit), limit=limit)), "rel": "prev", "type": GEOJSON, "title": "上一页"})
     if params.f == "html":
         return _items_html(request, name, page, links, offset)
     head = {

@@ -56,6 +56,12 @@ class ItemsQuery:
     equals: list[tuple[str, object]] = field(default_factory=list)  # `?field=value`, values typed
     filter: dict | None = None  # a CQL2-JSON tree (gis.store.cql2.parse_cql2)
     filter_crs: AxisCrs = STORE_XY  # CRS of the filter's geometry literals
+    after: int | None = None  # keyset: the fid of the previous page's last row (`cursor` in a `next` link)
+
+    @property
+    def keyset(self) -> bool:
+        """Pages in fid order (no sortby): the only order a keyset cursor can continue."""
+        return not self.sortby
 
     @property
     def unfiltered(self) -> bool:
@@ -67,6 +73,41 @@ class ItemsPage:
     features: list[str]  # each one GeoJSON Feature, serialised
     number_returned: int
     number_matched: int | None
+    last_fid: int | None = None  # the page's last row, for the keyset cursor of its `next` link
+
+
+# --- keyset cursors ------------------------------------------------------------------------
+# A `next` link carries `cursor`, an opaque token for "rows after fid N": the next page is then
+# `WHERE fid > N ORDER BY fid LIMIT n`, an index seek, instead of OFFSET, which walks every
+# skipped row (415 ms at offset 500 000 of 1 000 000 on GeoPackage). `offset` stays in the link
+# for numbering and for clients that page by offset themselves.
+
+CURSOR_PREFIX = "k1."
+
+
+def encode_cursor(fid: int) -> str:
+    """The opaque `cursor` of the page after `fid` (versioned, so its form can change)."""
+    import base64
+
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(str(int(fid)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> int:
+    """The fid a `cursor` points after; a token that is not one of ours is a 400, never a 500."""
+    import base64
+    import binascii
+
+    bad = FilterError(f"cursor 参数“{_shown(text, 40)}”无效。", hint="请使用上一页响应中 rel=next 链接的原样地址，或改用 offset 分页。")
+    if not text.startswith(CURSOR_PREFIX) or len(text) > 40:
+        raise bad
+    body = text[len(CURSOR_PREFIX):]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad from None
+    if not raw.isdigit() or len(raw) > 18:
+        raise bad
+    return int(raw)
 
 
 # --- counts and extents, through the store's caches -----------------------------------------

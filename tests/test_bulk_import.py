@@ -1,0 +1,117 @@
+"""The bulk import path (issue 19): what it skips must still hold, on both stores.
+
+- GeoPackage drops its R-tree and revision insert triggers for a bulk insert and re-creates them:
+  afterwards the R-tree holds exactly the rows' envelopes, the triggers are back (a later edit
+  updates the R-tree), the revision moved, and a failure leaves triggers, rows and history as
+  they were.
+- Import history rows no longer copy each feature: `history` gives back the imported state —
+  from the next change's `old`, or the row as it stands — equal to what was imported.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gis.store.geopackage import BULK_ROWS
+
+N = BULK_ROWS + 500
+
+
+def grid(n: int, prefix: str = "B") -> gpd.GeoDataFrame:
+    i = np.arange(n)
+    x0 = 112.40 + (i % 60) * 0.002
+    y0 = 32.90 + (i // 60) * 0.002
+    return gpd.GeoDataFrame(
+        {"id": [f"{prefix}{j:05d}" for j in i], "name": [f"宗地{j}" for j in i], "area_mu": np.round(i * 0.5, 2), "idle": i % 3 == 0},
+        geometry=shapely.box(x0, y0, x0 + 0.001 + (i % 5) * 0.0001, y0 + 0.001),
+        crs="EPSG:4490",
+    )
+
+
+def gpkg_triggers(path, layer: str) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer,))}
+
+
+def test_bulk_geopackage_rtree_triggers_and_revision(tmp_path):
+    from gis.store import open_store
+
+    path = tmp_path / "bulk.gpkg"
+    store = open_store(str(path))
+    store.import_features("cad", grid(10), geometry_type="POLYGON", user="t")  # small: the trigger path
+    triggers = gpkg_triggers(path, "cad")
+    assert {"rtree_cad_geom_insert", "landgis_rev_cad_insert"} <= triggers
+    rev = store.revision("cad")
+    frame = grid(N, "Z")
+    store.import_features("cad", frame, geometry_type="POLYGON", user="t")
+    assert gpkg_triggers(path, "cad") == triggers
+    assert store.revision("cad") != rev
+    with sqlite3.connect(path) as conn:
+        rt = conn.execute("SELECT r.id, r.minx, r.maxx, r.miny, r.maxy, t.id FROM rtree_cad_geom r JOIN cad t ON t.fid = r.id ORDER BY r.id").fetchall()
+    assert len(rt) == 10 + N
+    want = dict(zip(frame["id"], shapely.bounds(frame.geometry.values)))
+    for _, minx, maxx, miny, maxy, fid in rt:
+        if fid in want:
+            b = want[fid]  # R-tree stores float32, rounded outwards
+            assert minx <= b[0] and maxx >= b[2] and miny <= b[1] and maxy >= b[3]
+            assert b[0] - minx < 5e-5 and maxx - b[2] < 5e-5  # one or two float32 steps at 112°
+    # bbox queries find the bulk rows through the R-tree
+    b = shapely.bounds(frame.geometry.values[1234])
+    gdf = store.read_layer("cad", bbox=(b[0] + 1e-5, b[1] + 1e-5, b[2] - 1e-5, b[3] - 1e-5))
+    assert "Z01234" in set(gdf["id"])
+    # the re-created triggers work: a moved feature is found at its new place
+    store.update_feature("cad", "Z00007", {}, geometry=shapely.box(113.0, 34.0, 113.001, 34.001), user="t")
+    assert store.read_layer("cad", bbox=(112.9995, 33.9995, 113.0015, 34.0015))["id"].tolist() == ["Z00007"]
+    # fids continue after the bulk rows
+    store.import_features("cad", grid(3, "Q"), geometry_type="POLYGON", user="t")
+    assert store.count("cad") == 10 + N + 3
+
+
+def test_failed_bulk_import_restores_triggers_and_rows(tmp_path, monkeypatch):
+    from gis.store import open_store
+
+    path = tmp_path / "fail.gpkg"
+    store = open_store(str(path))
+    store.import_features("cad", grid(10), geometry_type="POLYGON", user="t")
+    triggers = gpkg_triggers(path, "cad")
+    before = (store.count("cad"), len(store.history("cad")), store.revision("cad"))
+
+    def boom(self, cur, rows):
+        raise RuntimeError("history write failed")
+
+    monkeypatch.setattr(type(store), "_insert_history", boom)
+    with pytest.raises(RuntimeError):
+        store.import_features("cad", grid(N, "Z"), geometry_type="POLYGON", user="t")
+    monkeypatch.undo()
+    assert gpkg_triggers(path, "cad") == triggers
+    assert (store.count("cad"), len(store.history("cad")), store.revision("cad")) == before
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM rtree_cad_geom").fetchone()[0] == 10
+
+
+@pytest.mark.parametrize("n", [5, N])
+def test_import_history_gives_back_the_imported_state(store, n):
+    frame = grid(n)
+    store.import_features("cad", frame, geometry_type="POLYGON", user="importer", reason="import test.gpkg")
+    fid = frame["id"].iloc[3]
+    store.update_feature("cad", fid, {"name": "改名"}, user="editor", reason="fix")
+    untouched = frame["id"].iloc[4]
+    for feature, changed in ((fid, True), (untouched, False)):
+        hist = store.history("cad", feature)
+        first = hist.iloc[0]
+        assert first["action"] == "insert" and first["user"] == "importer" and first["reason"] == "import test.gpkg"
+        new = json.loads(first["new"])
+        row = frame[frame["id"] == feature].iloc[0]
+        assert new["name"] == row["name"] and new["area_mu"] == pytest.approx(row["area_mu"]) and bool(new["idle"]) == bool(row["idle"])
+        assert shapely.from_wkt(new["geometry"]).equals_exact(row.geometry, 1e-7)
+        if changed:
+            assert json.loads(hist.iloc[1]["old"])["name"] == row["name"] and json.loads(hist.iloc[1]["new"])["name"] == "改名"
+    # the layer-wide history fills every import row too
+    whole = store.history("cad")
+    assert whole[whole["action"] == "insert"]["new"].notna().all()
