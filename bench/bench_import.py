@@ -1,0 +1,114 @@
+"""Import a city's cadastre: `landgis import` beside `ogr2ogr`, same file, same run (SPEC §10, issue 19).
+
+    .venv/bin/python bench/bench_import.py --sizes 100000,1000000
+
+For each size: a GDAL-written GeoPackage of synthetic cadastral parcels (bench/parcels_data.py,
+8–40 vertices each, labelled synthetic) is generated once into the work directory. Then, one
+after the other, each as its own process measured by GNU time (wall seconds, peak resident
+memory): `ogr2ogr` into a fresh GeoPackage (and into PostGIS with `-f PostgreSQL`), and
+`landgis import cadastre FILE --mode replace` into a fresh GeoPackage store and into a fresh
+PostGIS schema, with every check of an import kept (types, ids, geometry validity, CRS, NUL,
+all-or-nothing). Prints a table and the ratios the bar asks for: time ≤ 2× ogr2ogr's, peak
+memory < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def make_file(n: int, workdir: Path) -> Path:
+    """A GDAL-written GeoPackage of n synthetic parcels (no area columns: landgis computes them)."""
+    path = workdir / f"cadastre_{n}.gpkg"
+    if path.exists():
+        return path
+    import geopandas as gpd
+    import pyogrio
+    from parcels_data import make_parcels
+
+    geoms, attrs = make_parcels(n)
+    attrs = {k: v for k, v in attrs.items() if k not in ("area_m2", "area_mu")}
+    tmp = path.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    pyogrio.write_dataframe(gpd.GeoDataFrame(attrs, geometry=geoms, crs="EPSG:4490"), tmp, layer="cadastre")
+    tmp.rename(path)
+    return path
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, peak resident MB) of one process, by GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd], env={**os.environ, **(env or {})}, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {proc.stderr[-2000:]}")
+        wall, kb = out.read().split()[-2:]
+    return float(wall), int(kb) / 1024
+
+
+def fresh_schema(pg: str, schema: str) -> str:
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return pg + ("&" if "?" in pg else "?") + f"options=-csearch_path%3D{schema},public"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--pg", default=os.environ.get("LANDGIS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/landgis_bench"))
+    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"))
+    args = ap.parse_args()
+    if not shutil.which("ogr2ogr") or not Path("/usr/bin/time").exists():
+        sys.exit("ogr2ogr (gdal-bin) and GNU time (time) are needed: apt-get install -y gdal-bin time")
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    from bench_features import pg_admin
+
+    pg = pg_admin(args.pg.rsplit("/", 1)[0] + "/postgres", args.pg.rsplit("/", 1)[1].split("?")[0])
+    info = psycopg.conninfo.conninfo_to_dict(pg)
+    ogr_pg = f"PG:host={info.get('host', '127.0.0.1')} port={info.get('port', 5432)} dbname={info['dbname']} user={info.get('user', 'postgres')}"
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        src = make_file(n, workdir)
+        out = workdir / "import_out"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        runs = {
+            "ogr2ogr → GeoPackage": ["ogr2ogr", "-f", "GPKG", str(out / "ogr.gpkg"), str(src)],
+            "landgis → GeoPackage": [sys.executable, "-m", "api.cli", "import", "cadastre", str(src), "--mode", "replace", "--store", str(out / "landgis.gpkg")],
+        }
+        fresh_schema(pg, "imp_ogr")
+        runs["ogr2ogr → PostGIS"] = ["ogr2ogr", "-f", "PostgreSQL", ogr_pg, str(src), "-lco", "SCHEMA=imp_ogr", "-nln", "cadastre", "--config", "PG_USE_COPY", "YES"]
+        runs["landgis → PostGIS"] = [sys.executable, "-m", "api.cli", "import", "cadastre", str(src), "--mode", "replace", "--store", fresh_schema(pg, "imp_landgis")]
+        for label, cmd in runs.items():
+            wall, mb = timed(cmd, env={"PYTHONPATH": str(ROOT)})
+            rows.append((n, label, wall, mb))
+            print(f"  {n:>8} {label:22s} {wall:7.1f} s  peak {mb:7.0f} MB", flush=True)
+    print("\n| parcels | run | seconds | peak MB |\n|---|---|---|---|")
+    for n, label, wall, mb in rows:
+        print(f"| {n} | {label} | {wall:.1f} | {mb:.0f} |")
+    print("\nRatios (bar: time ≤ 2× ogr2ogr, peak memory < 1 GB):")
+    by = {(n, label): (wall, mb) for n, label, wall, mb in rows}
+    for n in sorted({r[0] for r in rows}):
+        for target in ("GeoPackage", "PostGIS"):
+            ogr, ours = by.get((n, f"ogr2ogr → {target}")), by.get((n, f"landgis → {target}"))
+            if ogr and ours:
+                ok = ours[0] <= 2 * ogr[0] and ours[1] < 1024
+                print(f"  {n:>8} {target:10s} time ×{ours[0] / ogr[0]:.2f} of ogr2ogr, peak {ours[1]:.0f} MB {'✅' if ok else '❌'}")
+
+
+if __name__ == "__main__":
+    main()
