@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.store.geopackage import BULK_ROWS
+from gis.store.base import BULK_ROWS
 
 N = BULK_ROWS + 500
 
