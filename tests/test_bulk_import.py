@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.store.geopackage import BULK_ROWS
+from gis.store.base import BULK_ROWS
 
 N = BULK_ROWS + 500
 
@@ -53,6 +53,7 @@ def test_bulk_geopackage_rtree_triggers_and_revision(tmp_path):
     assert gpkg_triggers(path, "cad") == triggers
     assert store.revision("cad") != rev
     with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT rtreecheck('rtree_cad_geom')").fetchone()[0] == "ok"  # SQLite's own integrity check
         rt = conn.execute("SELECT r.id, r.minx, r.maxx, r.miny, r.maxy, t.id FROM rtree_cad_geom r JOIN cad t ON t.fid = r.id ORDER BY r.id").fetchall()
     assert len(rt) == 10 + N
     want = dict(zip(frame["id"], shapely.bounds(frame.geometry.values)))
@@ -68,9 +69,17 @@ def test_bulk_geopackage_rtree_triggers_and_revision(tmp_path):
     # the re-created triggers work: a moved feature is found at its new place
     store.update_feature("cad", "Z00007", {}, geometry=shapely.box(113.0, 34.0, 113.001, 34.001), user="t")
     assert store.read_layer("cad", bbox=(112.9995, 33.9995, 113.0015, 34.0015))["id"].tolist() == ["Z00007"]
-    # fids continue after the bulk rows
+    # fids continue after the bulk rows; a second bulk import repacks the tree with every entry
     store.import_features("cad", grid(3, "Q"), geometry_type="POLYGON", user="t")
-    assert store.count("cad") == 10 + N + 3
+    store.import_features("cad", grid(N, "W"), geometry_type="POLYGON", user="t")
+    assert store.count("cad") == 10 + 2 * N + 3
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT rtreecheck('rtree_cad_geom')").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM rtree_cad_geom").fetchone()[0] == 10 + 2 * N + 3
+    for fid in ("B00003", "Z00100", "Q00001", "W02001"):
+        g = store.read_layer("cad", ids=[fid]).geometry.iloc[0]
+        x0, y0, x1, y1 = g.bounds
+        assert fid in set(store.read_layer("cad", bbox=(x0 + 1e-5, y0 + 1e-5, x1 - 1e-5, y1 - 1e-5))["id"])
 
 
 def test_failed_bulk_import_restores_triggers_and_rows(tmp_path, monkeypatch):
@@ -115,3 +124,34 @@ def test_import_history_gives_back_the_imported_state(store, n):
     # the layer-wide history fills every import row too
     whole = store.history("cad")
     assert whole[whole["action"] == "insert"]["new"].notna().all()
+
+
+@pytest.mark.parametrize("n", [0, 1, 51, 52, 2601, 20000])
+def test_packed_rtree_passes_sqlites_check_and_answers_like_brute_force(n):
+    """rtree_pack against SQLite itself: rtreecheck() ok, every window query equal to a scan of
+    the envelopes, and the module keeps working (insert, delete) on the packed tree."""
+    from gis.store.rtree_pack import bulk_load
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)")
+    rng = np.random.default_rng(n)
+    x, y, w = rng.uniform(112, 113, n), rng.uniform(32, 33, n), rng.uniform(0, 0.002, n)
+    ids = np.arange(1, n + 1) * 7
+    conn.execute("BEGIN")
+    bulk_load(conn.cursor(), "r", ids, x, x + w, y, y + w)
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT rtreecheck('r')").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM r").fetchone()[0] == n
+    for _ in range(25):
+        qx, qy, d = rng.uniform(112, 113), rng.uniform(32, 33), rng.uniform(0.001, 0.2)
+        got = {r[0] for r in conn.execute("SELECT id FROM r WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?", (qx, qx + d, qy, qy + d))}
+        want = set(ids[(x + w >= qx) & (x <= qx + d) & (y + w >= qy) & (y <= qy + d)].tolist())
+        assert want <= got  # never misses an entry
+        # extras only from float32 rounding outwards (an R-tree is a conservative filter, as in SQLite)
+        tol = 3e-5
+        near = set(ids[(x + w >= qx - tol) & (x <= qx + d + tol) & (y + w >= qy - tol) & (y <= qy + d + tol)].tolist())
+        assert got <= near
+    conn.execute("INSERT INTO r VALUES (1, 112.5, 112.6, 32.5, 32.6)")
+    if n:
+        conn.execute("DELETE FROM r WHERE id = ?", (int(ids[0]),))
+    assert conn.execute("SELECT rtreecheck('r')").fetchone()[0] == "ok"

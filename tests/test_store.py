@@ -71,13 +71,13 @@ def test_failure_on_last_row_inside_transaction_rolls_back(store, monkeypatch):
     """A fault after every row but the last is written (a killed disk, a DB constraint) undoes all."""
     store.import_features("industrial_parcels", parcels(["a", "b"]), geometry_type="MULTIPOLYGON", user="t")
     before = snapshot(store, "industrial_parcels")
-    original = type(store)._bulk_insert
+    original = type(store)._bulk_rows
 
-    def insert_then_fail(self, cur, name, cols, columns, geoms):
-        original(self, cur, name, cols, [c[:-1] for c in columns], geoms[:-1])
+    def insert_then_fail(self, cur, state, name, cols, columns, geoms):
+        original(self, cur, state, name, cols, [c[:-1] for c in columns], geoms[:-1])
         raise RuntimeError("simulated failure on the last row")
 
-    monkeypatch.setattr(type(store), "_bulk_insert", insert_then_fail)
+    monkeypatch.setattr(type(store), "_bulk_rows", insert_then_fail)
     with pytest.raises(RuntimeError):
         store.import_features("industrial_parcels", parcels(["x", "y", "z"], names=["新1", "新2", "新3"]), mode="replace", user="t")
     monkeypatch.undo()

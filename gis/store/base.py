@@ -26,7 +26,7 @@ import os
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -185,6 +185,18 @@ def to_db_value(v, kind: str):
     if kind == "REAL":
         return float(v)
     return str(v)
+
+
+def _shift_rows(errors: list[RowError], offset: int) -> list[RowError]:
+    """Row numbers of a batch's errors counted from the import's first row."""
+    for e in errors:
+        if e.row is not None:
+            e.row += offset
+    return errors
+
+
+BULK_ROWS = 2000
+"""From this many rows in its first batch an import takes the stores' bulk path."""
 
 
 def db_values(series: pd.Series, kind: str) -> list:
@@ -726,75 +738,137 @@ class Store(ABC):
         `check(view)`: a domain rule against the rows the import lands beside (no two reserve
         parcels may overlap), run inside the transaction with the layer locked against every other
         writer and after a replace has removed the old rows — as for `update_feature`."""
+        return self.import_batches(name, [gdf], mode=mode, user=user, geometry_type=geometry_type, title=title, reason=reason, check=check)
+
+    def import_batches(
+        self,
+        name: str,
+        batches: Iterable[gpd.GeoDataFrame],
+        *,
+        mode: str = "append",
+        user: str = "system",
+        geometry_type: str = "GEOMETRY",
+        title: str | None = None,
+        reason: str | None = None,
+        check=None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """`import_features` for a source read in batches (a city's cadastre): every batch lands
+        in one transaction, so memory holds one batch while the import stays all-or-nothing — a
+        bad row in the last batch, or an exception raised by the iterator itself (a batch that
+        failed validation), rolls back every batch before it. Row numbers in errors count from
+        the first row of the first batch. `check` needs the whole import at once: it is only
+        allowed with a single batch. `progress(rows_so_far)` after each batch.
+
+        The write lock is held while the batches are read, validated and written (≈ the time of
+        the import; other writers wait up to `lock_timeout_s`, then get StoreBusy)."""
         check_layer_name(name)
         if mode not in ("append", "replace"):
             raise InputError(f"导入模式“{mode}”不合法。", hint="请使用 append（追加）或 replace（替换）。")
+        refuse_nul(nul_errors_in_values({"user": user, "reason": reason, "title": title}), what="导入")
+        report = ImportReport(layer=name, mode=mode)
+        at = now_iso()
+        seen: dict[str, int] = {}
+        with self._writing(f"图层 {name}") as cur:
+            bulk = None
+            began = False
+            existing_cols: dict[str, str] = {}
+            offset = 0
+            for number, gdf in enumerate(batches):
+                if number > 0 and check is not None:
+                    raise InputError("内部错误：带检查的导入只能一次读入。")
+                ids = self._batch_ids(gdf, offset, seen)
+                refuse_nul(_shift_rows(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), offset), what="导入")
+                attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
+                for c in attrs:
+                    if c in RESERVED_COLUMNS:
+                        raise InputError(f"字段名“{c}”为系统保留字段。", hint=f"请在源文件中将其改名，如 {c}_src。")
+                kinds = {c: column_kind(gdf[c]) for c in attrs}
+                kinds["id"] = "TEXT"
+                if number == 0:
+                    exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
+                    if not exists:
+                        self._create_layer_table(cur, name, geometry_type, title or name)
+                        cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
+                    self._column_cache.pop(name, None)
+                    if exists and check is not None:
+                        self._lock_layer(cur, name, exclusive=True)
+                    existing_cols = self._table_columns(cur, name)
+                    if mode == "replace":
+                        old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
+                        if old:
+                            self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
+                            self._delete_all(cur, name)
+                            report.replaced = len(old)
+                for c in attrs:
+                    if c not in existing_cols:
+                        self._add_column(cur, name, c, kinds[c])
+                        existing_cols[c] = kinds[c]
+                if mode == "append" or number > 0:
+                    clash = self._existing_ids(cur, name, [i for i in ids if i])
+                    if clash:
+                        rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
+                        raise InputError(
+                            "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
+                            rows,
+                            hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
+                        )
+                if check is not None:
+                    check(TxView(self, cur))
+                cols = ["id"] + [c for c in attrs if c != "id"]
+                col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
+                columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
+                geoms = np.asarray(gdf.geometry.values, dtype=object)
+                if not began:
+                    bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS), True
+                self._bulk_rows(cur, bulk, name, cols, columns, geoms)
+                # One history row per feature, its `new` left empty: the imported state is the row
+                # itself until its first later change, whose history row keeps it as `old`
+                # (`history` fills it in on reading). Writing every feature twice — once as a row,
+                # once as JSON with WKT — was most of an import's time and doubled the file.
+                self._insert_history(cur, [(name, i, "insert", user, at, reason, None, None) for i in ids])
+                offset += len(gdf)
+                if progress is not None:
+                    progress(offset)
+            if not began:
+                raise InputError("没有要导入的要素（文件为空）。")
+            self._bulk_end(cur, bulk, name)
+            self._after_layer_write(cur, name)
+        self._column_cache.pop(name, None)
+        report.inserted = offset
+        return report
+
+    @staticmethod
+    def _batch_ids(gdf: gpd.GeoDataFrame, offset: int, seen: dict[str, int]) -> list[str]:
+        """The batch's ids as text; empty or repeated ids (across batches too) are refused,
+        each with its row number counted from the import's first row."""
         if "id" not in gdf.columns:
             raise InputError("待导入数据缺少 id 字段。")
         ids = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in gdf["id"].tolist()]
-        errors = [RowError(i + 1, "id", "要素编号为空") for i, v in enumerate(ids) if not v]
-        seen: dict[str, int] = {}
+        errors = [RowError(offset + i + 1, "id", "要素编号为空") for i, v in enumerate(ids) if not v]
         for i, v in enumerate(ids):
             if v in seen and v:
-                errors.append(RowError(i + 1, "id", f"要素编号 {v} 与第{seen[v]}行重复", v))
+                errors.append(RowError(offset + i + 1, "id", f"要素编号 {v} 与第{seen[v]}行重复", v))
             elif v:
-                seen[v] = i + 1
+                seen[v] = offset + i + 1
         if errors:
             raise InputError("导入被拒绝：要素编号有误，数据库未作任何修改。", errors, hint="每个要素需要唯一的 id。")
-        refuse_nul(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), what="导入")
-        attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
-        for c in attrs:
-            if c in RESERVED_COLUMNS:
-                raise InputError(f"字段名“{c}”为系统保留字段。", hint=f"请在源文件中将其改名，如 {c}_src。")
-        kinds = {c: column_kind(gdf[c]) for c in attrs}
-        kinds["id"] = "TEXT"
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        report = ImportReport(layer=name, mode=mode)
-        at = now_iso()
-        refuse_nul(nul_errors_in_values({"user": user, "reason": reason, "title": title}), what="导入")
-        with self._writing(f"图层 {name}") as cur:
-            exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
-            if not exists:
-                self._create_layer_table(cur, name, geometry_type, title or name)
-                cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
-            self._column_cache.pop(name, None)
-            if exists and check is not None:
-                self._lock_layer(cur, name, exclusive=True)
-            existing_cols = self._table_columns(cur, name)
-            for c in attrs:
-                if c not in existing_cols:
-                    self._add_column(cur, name, c, kinds[c])
-                    existing_cols[c] = kinds[c]
-            if mode == "replace":
-                old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
-                if old:
-                    self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
-                    cur.execute(f"DELETE FROM {quote(name)}")
-                    report.replaced = len(old)
-            else:
-                clash = self._existing_ids(cur, name, [i for i in ids if i])
-                if clash:
-                    rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
-                    raise InputError(
-                        "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
-                        rows,
-                        hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
-                    )
-            if check is not None:
-                check(TxView(self, cur))
-            cols = ["id"] + [c for c in attrs if c != "id"]
-            col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
-            columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
-            self._bulk_insert(cur, name, cols, columns, geoms)
-            # One history row per feature, its `new` left empty: the imported state is the row
-            # itself until its first later change, whose history row keeps it as `old`
-            # (`history` fills it in on reading). Writing every feature twice — once as a row,
-            # once as JSON with WKT — was most of an import's time and doubled the file.
-            self._insert_history(cur, [(name, i, "insert", user, at, reason, None, None) for i in ids])
-            self._after_layer_write(cur, name)
-        self._column_cache.pop(name, None)
-        report.inserted = len(gdf)
-        return report
+        return ids
+
+    def _bulk_begin(self, cur, name: str, *, large: bool):
+        """Prepare the layer for an import's rows (the stores' bulk paths); returns their state."""
+        return None
+
+    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
+        """Insert one batch (column lists already in database types) in the open transaction."""
+        self._bulk_insert(cur, name, cols, columns, geoms)
+
+    def _bulk_end(self, cur, state, name: str) -> None:
+        """Finish what `_bulk_begin` prepared, before the transaction commits."""
+
+    def _delete_all(self, cur, name: str) -> None:
+        """Remove every row of a layer (a replace import), its history already recorded."""
+        cur.execute(f"DELETE FROM {quote(name)}")
 
     def _bulk_insert(self, cur, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
         """Insert an import's rows (column lists already in database types) in the open

@@ -37,11 +37,10 @@ from gis.errors import StoreBusy
 from gis.store.base import LAYERS, REVISIONS, Store, quote
 from gis.store.dialect import Dialect
 from gis.store.items import Clause
+from gis.store.rtree_pack import bulk_load
 
 log = logging.getLogger(__name__)
 
-BULK_ROWS = 2000
-"""From this many rows an import takes the bulk path (`GeoPackageStore._bulk_insert`)."""
 
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10300
@@ -540,43 +539,86 @@ class GeoPackageStore(Store):
     def _geom_param(self) -> str:
         return "?"
 
-    def _bulk_insert(self, cur, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
-        """Rows in one `executemany` with their fids given, the R-tree filled from the
-        geometries' bounds computed on the whole array, the revision bumped once.
+    # --- bulk imports -----------------------------------------------------------------------
+    # Why: the GeoPackage R-tree trigger calls ST_IsEmpty/ST_MinX/…/ST_MaxY — Python functions
+    # here — five times per row, SQLite then inserts each envelope one by one (≈2 s per 10^5),
+    # and the revision trigger updates its counter per row; for 10^6 parcels that was most of an
+    # import. A large import drops the layer's two insert triggers, inserts rows with their fids
+    # given, collects the envelopes on whole arrays, bulk loads the R-tree packed at the end
+    # (`rtree_pack.bulk_load`) and re-creates the triggers from their own stored DDL, all before
+    # the transaction commits (SQLite DDL is transactional: a failed import restores them with
+    # everything else, and no other connection ever sees the layer without them). GDAL's
+    # GeoPackage driver defers its R-tree the same way.
 
-        Why: the GeoPackage R-tree trigger calls ST_IsEmpty/ST_MinX/…/ST_MaxY — Python functions
-        here — five times per row, and the revision trigger updates its counter per row; for
-        10^6 parcels that was most of an import. The two insert triggers are dropped for the
-        bulk insert and re-created from their own stored DDL before the transaction commits
-        (SQLite DDL is transactional: a failed import restores them with everything else, and no
-        other connection ever sees the layer without them). GDAL's GeoPackage driver defers its
-        R-tree the same way."""
-        n = len(geoms)
-        if n < BULK_ROWS:
-            return super()._bulk_insert(cur, name, cols, columns, geoms)
-        insert_triggers = (f"rtree_{name}_geom_insert", f"landgis_rev_{name}_insert")
-        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?)", (name, *insert_triggers))
-        triggers = cur.fetchall()
-        for trigger, _ in triggers:
-            cur.execute(f"DROP TRIGGER {quote(trigger)}")
+    def _bulk_begin(self, cur, name: str, *, large: bool):
+        if not large:
+            return None
+        triggers = self._drop_triggers(cur, name, (f"rtree_{name}_geom_insert", f"landgis_rev_{name}_insert"))
         cur.execute(f"SELECT max(coalesce((SELECT max(fid) FROM {quote(name)}), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))", (name,))
-        first = int(cur.fetchone()[0]) + 1
-        fids = np.arange(first, first + n, dtype=np.int64)
+        return {"triggers": triggers, "next_fid": int(cur.fetchone()[0]) + 1, "fids": [], "bounds": []}
+
+    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
+        if state is None:
+            return super()._bulk_rows(cur, state, name, cols, columns, geoms)
+        n = len(geoms)
+        fids = np.arange(state["next_fid"], state["next_fid"] + n, dtype=np.int64)
+        state["next_fid"] += n
         names = ", ".join(["fid"] + [quote(c) for c in cols] + ["geom"])
         marks = ", ".join("?" for _ in range(len(cols) + 2))
         cur.executemany(f"INSERT INTO {quote(name)} ({names}) VALUES ({marks})", zip(fids.tolist(), *columns, encode(geoms)))
         arr = np.asarray(geoms, dtype=object)
         bounds = shapely.bounds(arr)
-        present = ~np.isnan(bounds[:, 0])
-        if present.any():
-            b = bounds[present]
-            cur.executemany(
-                f"INSERT OR REPLACE INTO {quote(f'rtree_{name}_geom')} VALUES (?, ?, ?, ?, ?)",
-                zip(fids[present].tolist(), b[:, 0].tolist(), b[:, 2].tolist(), b[:, 1].tolist(), b[:, 3].tolist()),
+        present = ~np.isnan(bounds[:, 0]) & ~shapely.is_empty(arr)
+        state["fids"].append(fids[present])
+        state["bounds"].append(bounds[present])
+
+    def _bulk_end(self, cur, state, name: str) -> None:
+        if state is None:
+            return
+        rtree = f"rtree_{name}_geom"
+        fids = np.concatenate(state["fids"]) if state["fids"] else np.empty(0, dtype=np.int64)
+        bounds = np.concatenate(state["bounds"]) if state["bounds"] else np.empty((0, 4))
+        cur.execute(f"SELECT count(*) FROM {quote(rtree + '_rowid')}")
+        held_count = int(cur.fetchone()[0])
+        if len(fids) * 4 < held_count:
+            # a few rows appended to a big layer: inserting them costs less than repacking all
+            cur.executemany(f"INSERT OR REPLACE INTO {quote(rtree)} VALUES (?, ?, ?, ?, ?)",
+                            zip(fids.tolist(), bounds[:, 0].tolist(), bounds[:, 2].tolist(), bounds[:, 1].tolist(), bounds[:, 3].tolist()))
+        else:
+            cur.execute(f"SELECT id, minx, maxx, miny, maxy FROM {quote(rtree)}")
+            held = np.array(cur.fetchall(), dtype=np.float64).reshape(-1, 5)
+            bulk_load(
+                cur, rtree,
+                np.concatenate([held[:, 0].astype(np.int64), fids]),
+                np.concatenate([held[:, 1], bounds[:, 0]]), np.concatenate([held[:, 2], bounds[:, 2]]),
+                np.concatenate([held[:, 3], bounds[:, 1]]), np.concatenate([held[:, 4], bounds[:, 3]]),
             )
-        for trigger, sql in triggers:
+        self._restore_triggers(cur, name, state["triggers"])
+
+    def _delete_all(self, cur, name: str) -> None:
+        """A replace: without the per-row R-tree and revision delete triggers (one R-tree
+        deletion per row), then an empty R-tree, the triggers back, the revision bumped."""
+        triggers = self._drop_triggers(cur, name, (f"rtree_{name}_geom_delete", f"landgis_rev_{name}_delete"))
+        cur.execute(f"DELETE FROM {quote(name)}")
+        bulk_load(cur, f"rtree_{name}_geom", np.empty(0, dtype=np.int64), *([np.empty(0)] * 4))
+        self._restore_triggers(cur, name, triggers)
+
+    @staticmethod
+    def _drop_triggers(cur, name: str, names: tuple[str, ...]) -> list[tuple[str, str]]:
+        marks = ", ".join("?" for _ in names)
+        cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN ({marks})", (name, *names))
+        triggers = cur.fetchall()
+        for trigger, _ in triggers:
+            cur.execute(f"DROP TRIGGER {quote(trigger)}")
+        return triggers
+
+    @staticmethod
+    def _restore_triggers(cur, name: str, triggers: list[tuple[str, str]]) -> None:
+        """Re-create dropped triggers from their stored DDL; a dropped revision trigger's bump
+        is made once here."""
+        for _, sql in triggers:
             cur.execute(sql)
-        if any(t == insert_triggers[1] for t, _ in triggers):
+        if any(t.startswith("landgis_rev_") for t, _ in triggers):
             cur.execute(f"UPDATE {REVISIONS} SET revision = revision + 1 WHERE layer = ?", (name,))
 
     def _geom_to_db(self, geoms: np.ndarray) -> list:
