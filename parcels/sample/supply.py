@@ -63,7 +63,10 @@ def build_supply_ledger(industrial: gpd.GeoDataFrame, enterprises: gpd.GeoDataFr
     idle_ids = industrial.loc[industrial["idle"].astype(bool), "id"].astype(str).sort_values().tolist()
     links = enterprises["parcel_id"].dropna().astype(str)
     single = links[~links.str.contains(";")].value_counts()
-    producing = sorted(p for p, k in single.items() if k == 1 and p not in idle_ids)
+    built = industrial.set_index(industrial["id"].astype(str))
+    dense = set(built.index[(built["building_coverage"] >= 32) & (built["floor_area_ratio"] >= 1.0)])
+    # Single-enterprise parcels, well built first: a 达产复核 then turns on what the contract committed.
+    producing = sorted((p for p, k in single.items() if k == 1 and p not in idle_ids), key=lambda p: (p not in dense, p))
     if len(idle_ids) < 4 or len(producing) < 4:
         raise ValueError("样例工业用地不足，无法生成示例供地台账。")
     base = {"land_use": "工业", "supply_method": "挂牌出让", "term_years": 50, "delay_cause": None}

@@ -42,6 +42,8 @@ def _supplied(ledger, industrial, as_of: dt.date) -> pd.DataFrame:
         rows.append(pd.DataFrame({"layer": "industrial_parcels", "id": industrial["id"].astype(str).to_numpy(), "link": "", "geometry": np.asarray(industrial.geometry.values, dtype=object)}))
     if ledger is not None and len(ledger) and "supply_date" in ledger.columns:
         supplied = (pd.to_datetime(ledger["supply_date"], errors="coerce") <= pd.Timestamp(as_of)).to_numpy()
+        if industrial is not None and len(industrial):  # a ledger row of an industrial parcel is that parcel's land, listed once
+            supplied = supplied & ~ledger["id"].astype(str).isin(set(industrial["id"].astype(str))).to_numpy()
         s = ledger[supplied]
         link = s["reserve_parcel_id"].astype(object).where(s["reserve_parcel_id"].notna(), "") if "reserve_parcel_id" in s.columns else pd.Series("", index=s.index)
         rows.append(pd.DataFrame({"layer": "land_supply", "id": s["id"].astype(str).to_numpy(), "link": link.astype(str).to_numpy(), "geometry": np.asarray(s.geometry.values, dtype=object)}))
