@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit
-from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
+from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, supervision, tiles
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -41,4 +41,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(maps.router)
     app.include_router(jobs.router)
     app.include_router(imports.router)
+    app.include_router(supervision.router)
     return app

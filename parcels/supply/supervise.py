@@ -205,7 +205,7 @@ def supervision_report(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules 
     totals["ledger_rows"] = int(len(frame))
     report["totals"] = totals
     report["rules"] = {k: getattr(rules, k).to_dict() for k in ("calendar", "idle", "fee", "reclaim", "negotiate", "approved_not_supplied", "supplied_not_started", "completion_overdue", "production_review")}
-    notes = [f"年限按公历年计算：{rules.raw['calendar']['rule']}（{rules.calendar.source}" + ("，未核实" if rules.calendar.status != "confirmed" else "") + "）。"]
+    notes = [f"{rules.raw['calendar']['rule']}（{rules.calendar.source}" + ("，未核实" if rules.calendar.status != "confirmed" else "") + "）。"]
     if rules.approved_not_supplied.status != "confirmed":
         notes.append("“批而未供满两年”为未核实的通行口径，仅作标注。")
     ds = _text(frame, "data_source").fillna("")
