@@ -216,7 +216,8 @@ LAND_SUPPLY = Layer(
     "land_supply",
     "土地供应台账（批供用补查）",
     "MULTIPOLYGON",
-    COMMON
+    (Field("id", "str", "宗地编号", required=True),)  # SPEC §4.2 calls a ledger row's id 宗地编号
+    + COMMON[1:]
     + (
         Field("reserve_parcel_id", "str", "储备地块编号"),
         Field("approval_no", "str", "批准文号"),
