@@ -60,7 +60,7 @@ def _chain_errors(dates: pd.DataFrame, chain: tuple[str, ...], ids: list, seen: 
             if key in seen:
                 continue
             seen.add(key)
-            errors.append(RowError(i + 1, col, f"{label(col)} {d.iloc[i].date()} 早于 {label(latest_name.iloc[i])} {latest.iloc[i].date()}；日期须按 批准 ≤ 供地 ≤ 动工 ≤ 竣工 ≤ 达产 的顺序", ids[i]))
+            errors.append(RowError(int(i) + 1, col, f"{label(col)} {d.iloc[i].date()} 早于 {label(latest_name.iloc[i])} {latest.iloc[i].date()}；日期须按 批准 ≤ 供地 ≤ 动工 ≤ 竣工 ≤ 达产 的顺序", ids[i]))
         later = d.notna() & (latest.isna() | (d >= latest))
         latest = latest.where(~later, d)
         latest_name = latest_name.where(~later, col)
@@ -80,14 +80,14 @@ def ledger_errors(frame: pd.DataFrame, *, today: dt.date, rules: SupplyRules | N
     start, halted = dates["actual_start_date"], dates["halted_since"]
     for i in np.flatnonzero((halted.notna() & (start.isna() | (halted < start))).to_numpy()):
         why = "但没有实际动工日期（未动工的土地不存在中止开发）" if pd.isna(start.iloc[i]) else f"早于实际动工日期 {start.iloc[i].date()}"
-        errors.append(RowError(i + 1, "halted_since", f"{label('halted_since')} {halted.iloc[i].date()} {why}", ids[i]))
+        errors.append(RowError(int(i) + 1, "halted_since", f"{label('halted_since')} {halted.iloc[i].date()} {why}", ids[i]))
     now = pd.Timestamp(today)
     for col in DATE_FIELDS:
         if col in AGREED_DATES:
             continue
         d = dates[col]
         for i in np.flatnonzero((d > now).to_numpy()):
-            errors.append(RowError(i + 1, col, f"{label(col)} {d.iloc[i].date()} 晚于今天（{today}）：已发生的日期不能在未来；尚未发生请留空", ids[i]))
+            errors.append(RowError(int(i) + 1, col, f"{label(col)} {d.iloc[i].date()} 晚于今天（{today}）：已发生的日期不能在未来；尚未发生请留空", ids[i]))
 
     raw = frame["supply_method"] if "supply_method" in frame.columns else pd.Series([None] * n, index=frame.index)
     uses = frame["land_use"] if "land_use" in frame.columns else pd.Series([None] * n, index=frame.index)
@@ -96,24 +96,24 @@ def ledger_errors(frame: pd.DataFrame, *, today: dt.date, rules: SupplyRules | N
         try:
             m = canonical_method(text)
         except ValueError as exc:
-            errors.append(RowError(i + 1, "supply_method", f"{label('supply_method')}：{exc}", ids[i]))
+            errors.append(RowError(int(i) + 1, "supply_method", f"{label('supply_method')}：{exc}", ids[i]))
             methods.append(None)
             continue
         methods.append(m)
         why = method_error(use, m, rules)
         if why:
-            errors.append(RowError(i + 1, "supply_method", f"{label('supply_method')}“{text}”：{why}", ids[i]))
+            errors.append(RowError(int(i) + 1, "supply_method", f"{label('supply_method')}“{text}”：{why}", ids[i]))
         if m is None and pd.notna(dates["supply_date"].iloc[i]):
-            errors.append(RowError(i + 1, "supply_method", f"已填供地日期，但{label('supply_method')}为空：请注明 出让（招标/拍卖/挂牌/协议）、划拨、先租后让、弹性年期出让或长期租赁", ids[i]))
+            errors.append(RowError(int(i) + 1, "supply_method", f"已填供地日期，但{label('supply_method')}为空：请注明 出让（招标/拍卖/挂牌/协议）、划拨、先租后让、弹性年期出让或长期租赁", ids[i]))
     for col in ("developed_share", "invested_share"):
         if col in frame.columns:
             v = pd.to_numeric(frame[col], errors="coerce")
             for i in np.flatnonzero((v > 1).to_numpy()):
-                errors.append(RowError(i + 1, col, f"{label(col)} 为 {v.iloc[i]:g}，应在 0 到 1 之间（如 30% 填 0.3）", ids[i]))
+                errors.append(RowError(int(i) + 1, col, f"{label(col)} 为 {v.iloc[i]:g}，应在 0 到 1 之间（如 30% 填 0.3）", ids[i]))
     if "delay_cause" in frame.columns:
         for i, v in enumerate(frame["delay_cause"].tolist()):
             if v is not None and not (isinstance(v, float) and v != v) and str(v).strip() and str(v).strip() not in DELAY_CAUSES:
-                errors.append(RowError(i + 1, "delay_cause", f"{label('delay_cause')}“{v}”无效：只能是 {'、'.join(DELAY_CAUSES)}（或留空）", ids[i]))
+                errors.append(RowError(int(i) + 1, "delay_cause", f"{label('delay_cause')}“{v}”无效：只能是 {'、'.join(DELAY_CAUSES)}（或留空）", ids[i]))
     known = {f"committed_{k}" for k in COMMITTED_INDICATORS}
     for col in frame.columns:
         if isinstance(col, str) and col.startswith("committed_") and col not in known:
