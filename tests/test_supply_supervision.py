@@ -237,6 +237,10 @@ def test_review_and_inefficient_feed(store):
     for pid in idle_ids:
         assert pid in reasons and "闲置" in reasons[pid]
     assert "达产复核" in reasons[committed[0]["parcel_id"]]
+    from services.study import screen_inefficient
+
+    screened, notes = screen_inefficient(read_study_layers(store), "henan_2019")  # the study's 低效用地 line reads the ledger too
+    assert idle_ids <= set(screened["parcel_id"]) and not any("未能完成" in n for n in notes)
 
 
 def test_edit_passes_the_same_rules(store, tmp_path):
