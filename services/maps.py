@@ -173,8 +173,8 @@ MAPS: dict[str, MapSpec] = {
         ),
         MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency, layers=("enterprises", "industrial_parcels", "park_zones", "zone_boundary", "roads")),
         MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary", "roads")),
-        MapSpec("supervision", "土地供应监管（批供用补查）", "供地台账宗地按批而未供、供而未用、闲置、逾期竣工、达产复核到期着色，叠加用地冲突", False, _supervision, layers=("land_supply", "park_zones", "zone_boundary", "roads")),
         MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones", "roads")),
+        MapSpec("supervision", "土地供应监管（批供用补查）", "供地台账宗地按批而未供、供而未用、闲置、逾期竣工、达产复核到期着色，叠加用地冲突", False, _supervision, layers=("land_supply", "park_zones", "zone_boundary", "roads")),
     )
 }
 
