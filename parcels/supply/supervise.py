@@ -67,7 +67,12 @@ def _text(frame: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _iso(s: pd.Series) -> list:
-    return [None if pd.isna(v) else v.date().isoformat() for v in s]
+    text = s.dt.strftime("%Y-%m-%d").astype(object)
+    return text.where(s.notna(), None).tolist()
+
+
+def _floats(values) -> list:
+    return [None if x != x else x for x in np.asarray(values, dtype=float).tolist()]
 
 
 def _items(frame: pd.DataFrame, mask: pd.Series, columns: dict[str, pd.Series]) -> list[dict]:
@@ -76,11 +81,11 @@ def _items(frame: pd.DataFrame, mask: pd.Series, columns: dict[str, pd.Series]) 
     if idx.size == 0:
         return []
     sub = frame.iloc[idx]
-    area = _num(sub, "area_m2").round(2)
+    area = _num(sub, "area_m2").round(2).to_numpy()
     out = {
         "id": sub["id"].astype(str).tolist(),
-        "area_m2": [None if pd.isna(v) else float(v) for v in area],
-        "area_mu": [None if pd.isna(v) else round(float(m2_to_mu(v)), 4) for v in area],
+        "area_m2": _floats(area),
+        "area_mu": _floats(np.round(m2_to_mu(area), 4)),
     }
     for col in DESCRIBING:
         if col in sub.columns:
@@ -90,21 +95,21 @@ def _items(frame: pd.DataFrame, mask: pd.Series, columns: dict[str, pd.Series]) 
         if pd.api.types.is_datetime64_any_dtype(v):
             out[name] = _iso(v)
         elif pd.api.types.is_float_dtype(v):
-            out[name] = [None if pd.isna(x) else float(x) for x in v]
+            out[name] = _floats(v.to_numpy(dtype=float))
         elif pd.api.types.is_integer_dtype(v):
-            out[name] = [int(x) for x in v]
+            out[name] = [None if x is pd.NA else int(x) for x in v.astype(object).tolist()]
         else:
             out[name] = [None if (x is None or (isinstance(x, float) and x != x)) else x for x in v.tolist()]
     keys = list(out)
     return [dict(zip(keys, row)) for row in zip(*(out[k] for k in keys))]
 
 
-def classify(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules | None = None) -> pd.DataFrame:
+def classify(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules | None = None, *, dates: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per ledger row: `list` (one of LISTS, "incomplete" or None), `kind`, `stage`,
     `fee_wan`, `days` and the deciding date. Vectorised; the report and the map both read it."""
     rules = rules or load_supply_rules()
     frame = ledger.reset_index(drop=True)
-    d = date_frame(frame)
+    d = date_frame(frame) if dates is None else dates
     t = pd.Timestamp(as_of)
     approved = d["approval_date"].notna() & (d["approval_date"] <= t)
     supplied = d["supply_date"].notna() & (d["supply_date"] <= t)
@@ -158,8 +163,8 @@ def supervision_report(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules 
     """The SPEC §4.2 report: `as_of`, the five lists, `incomplete`, `conflicts`, `totals`, `rules`, `notes`."""
     rules = rules or load_supply_rules()
     frame = ledger.reset_index(drop=True)
-    c = classify(frame, as_of, rules)
     d = date_frame(frame)
+    c = classify(frame, as_of, rules, dates=d)
     t = pd.Timestamp(as_of)
     basis = lambda cited: f"{cited.source}" + ("" if cited.status == "confirmed" else "（未核实）")  # noqa: E731
     report: dict = {"as_of": as_of.isoformat()}
