@@ -275,3 +275,19 @@ def test_workflow_dates_and_allocation(store):
     with pytest.raises(InputError, match="划拨"):
         change_status(store, "RP-01", "已供地", user="u", role="admin", date="2023-01-01", supply_method="划拨")  # RP-01 is 工业
     assert change_status(store, "RP-01", "已供地", user="u", role="admin", date="2023-01-01", supply_method="出让")["status"] == "已供地"
+
+
+@pytest.mark.parametrize("suffix", [".shp", ".gpkg", ".xlsx"])
+def test_ledger_round_trips_through_exports(store, tmp_path, suffix):
+    """What `landgis export` writes, `landgis import` reads back whole (shapefile names ≤ 10 bytes)."""
+    path = ledger_file(tmp_path, CASES)
+    assert cli("import", "land_supply", str(path), "--store", store.url, "--geometry-source", "digitized").exit_code == 0
+    before = store.read_layer("land_supply").set_index("id").sort_index()
+    out = tmp_path / f"ledger{suffix}"
+    r = cli("export", "land_supply", str(out), "--store", store.url)
+    assert r.exit_code == 0, r.output
+    r = cli("import", "land_supply", str(out), "--mode", "replace", "--store", store.url)
+    assert r.exit_code == 0, r.output
+    after = store.read_layer("land_supply").set_index("id").sort_index()
+    for col in ("approval_date", "supply_date", "agreed_start_date", "actual_start_date", "halted_since", "supply_method", "delay_cause", "committed_tax_per_mu", "invested_share"):
+        assert before[col].astype(str).tolist() == after[col].astype(str).tolist(), col
