@@ -126,6 +126,8 @@ def test_calendar_years_and_29_february():
     ledger = pd.DataFrame({"id": ["L"], "area_m2": [1000.0], "approval_date": ["2023-01-01"], "supply_date": ["2023-06-01"], "agreed_start_date": ["2024-02-29"], "price_wan": [100.0]})
     assert classify(ledger, dt.date(2025, 2, 27))["list"].iloc[0] == "supplied_not_started"
     assert classify(ledger, dt.date(2025, 2, 28))["list"].iloc[0] == "idle"
+    started_unsupplied = ledger.assign(supply_date=[None], actual_start_date=["2024-01-01"])
+    assert classify(started_unsupplied, dt.date(2025, 2, 27))["list"].iloc[0] == "incomplete"  # never 批而未供 once built on
     ledger["agreed_start_date"] = ["2023-03-01"]
     assert classify(ledger, dt.date(2024, 2, 29))["list"].iloc[0] == "supplied_not_started"
     assert classify(ledger, dt.date(2024, 3, 1))["list"].iloc[0] == "idle"

@@ -10,8 +10,9 @@ parcels/rules/supply/land_supply.toml:
 3. 供而未用 `supplied_not_started`: past the agreed start by less than a year, not started;
 4. `completion_overdue`: started, not completed, past the agreed completion date;
 5. `production_review_due`: completed and past the agreed production date (达产复核, SPEC §6).
-Rows that cannot be decided for want of a date (supplied, not started, no agreed start) are
-listed under `incomplete`, never silently left out. Years are calendar years
+Rows that cannot be decided for want of a date (supplied, not started, no agreed start; or
+started with no supply date, which may be 未供先用) are listed under `incomplete`, never
+silently left out. Years are calendar years
 (`add_years`: 2023-03-01 → 2024-03-01, 2024-02-29 → 2025-02-28).
 """
 
@@ -143,6 +144,8 @@ def classify(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules | None = N
         lst = lst.where(~free, name)
         deciding = deciding.where(~free, date)
 
+    started_unsupplied = started & ~supplied  # 未供先用? a record to check, not land waiting for supply
+    put(started_unsupplied, "incomplete", d["actual_start_date"])
     put(approved & ~supplied, "approved_not_supplied", d["approval_date"])
     put(idle, "idle", since)
     put(past_start & ~idle, "supplied_not_started", agreed_start)
@@ -192,8 +195,11 @@ def supervision_report(ledger: pd.DataFrame, as_of: dt.date, rules: SupplyRules 
         "actual_completion_date": d["actual_completion_date"], "agreed_production_date": d["agreed_production_date"],
         "actual_production_date": d["actual_production_date"], "days": c["days"], "legal_basis": basis(rules.production_review),
     })
+    no_supply = d["actual_start_date"].notna() & (d["actual_start_date"] <= t) & ~(d["supply_date"].notna() & (d["supply_date"] <= t))
+    reason = pd.Series(np.where(no_supply, "已动工但台账中没有（截至统计日的）供地日期：请补录供地日期，或核查是否未供先用",
+                                "已供地未动工，但缺少约定动工日期，无法判定是否闲置：请补录出让合同（划拨决定书）约定的动工日期"), index=frame.index)
     report["incomplete"] = _items(frame, c["list"] == "incomplete", {
-        "supply_date": d["supply_date"], "days": c["days"], "reason": "已供地未动工，但缺少约定动工日期，无法判定是否闲置：请补录出让合同（划拨决定书）约定的动工日期",
+        "supply_date": d["supply_date"], "actual_start_date": d["actual_start_date"], "days": c["days"], "reason": reason,
     })
     report["conflicts"] = list(conflicts or [])
     totals: dict = {}
