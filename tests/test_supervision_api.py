@@ -84,3 +84,22 @@ def test_bad_ledger_upload_is_a_chinese_4xx(api):
     assert (1, "supply_method") in fields and (1, "supply_date") in fields
     assert "划拨" in r.text and "早于" in r.text
     assert store.count("land_supply") == before
+
+
+def test_ledger_geometry_edit(api):
+    store, client, keys = api
+    row = store.get_feature("land_supply", "LS-PZ-01")
+    minx, miny, maxx, maxy = row["geometry"].bounds
+    poly = {"type": "Polygon", "coordinates": [[[minx, miny], [maxx, miny], [maxx, (miny + maxy) / 2], [minx, (miny + maxy) / 2], [minx, miny]]]}
+    r = client.patch("/collections/land_supply/items/LS-PZ-01", json={"geometry": poly, "reason": "分割"}, headers=_auth(keys, "admin"))
+    assert r.status_code == 200, r.text
+    after = store.get_feature("land_supply", "LS-PZ-01")
+    import numpy as np
+    import shapely
+
+    from gis.crs import area_m2
+
+    expected = area_m2(np.array([shapely.geometry.shape(poly)], dtype=object))[0]  # ellipsoidal, recomputed from the new shape
+    assert after["area_m2"] == pytest.approx(expected, abs=0.01) and after["area_m2"] < row["area_m2"] and after["geometry_source"] == "digitized"
+    swapped = {"type": "Polygon", "coordinates": [[[y, x] for x, y in ring] for ring in poly["coordinates"]]}
+    assert client.patch("/collections/land_supply/items/LS-PZ-01", json={"geometry": swapped}, headers=_auth(keys, "admin")).status_code in (400, 422)

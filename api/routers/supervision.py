@@ -116,5 +116,8 @@ async def edit_ledger(
             geometry = shapely.from_geojson(json.dumps(body.geometry))
         except Exception as exc:  # noqa: BLE001 - GEOS names what is wrong
             raise InputError(f"几何不是有效的 GeoJSON：{str(exc)[:200]}", hint="坐标为 EPSG:4490 经纬度（经度在前）。") from None
+        from gis.crs import detect_crs
+
+        detect_crs([geometry], given=4490)  # refuses swapped axes or projected metres sent as degrees
     props = await run_in_threadpool(supply_ledger.edit_ledger_row, store, featureId, user=principal.name or "api", properties=body.properties or {}, geometry=geometry, reason=body.reason)
     return JSONResponse(json.loads(json.dumps(_feature_json(props), ensure_ascii=False, default=str)))
