@@ -23,6 +23,27 @@ LEDGER = "land_supply"
 RESERVE = "reserve_parcels"
 
 
+def ledger_headers(frame):
+    """Headers as a bureau's 台账 writes them, e.g. “供地日期（合同/划拨决定书）” or “价款（万元）”, renamed
+    to the field whose label they start with; the layer's own keys and labels are left as they are."""
+    import re
+
+    from parcels.layers import label_aliases
+    from parcels.schema import LAYERS
+
+    aliases = label_aliases(LAYERS[LEDGER])
+    known = set(aliases) | set(LAYERS[LEDGER].field_names)
+    rename = {}
+    for col in frame.columns:
+        if not isinstance(col, str) or col in known:
+            continue
+        short = re.split(r"[(（]", col.strip(), maxsplit=1)[0].strip()
+        target = aliases.get(short)
+        if target and target not in frame.columns and target not in rename.values():
+            rename[col] = target
+    return frame.rename(columns=rename) if rename else frame
+
+
 def attach_reserve_geometry(store: Store, frame) -> gpd.GeoDataFrame:
     """Rows without a geometry take their reserve parcel's (`reserve_parcel_id` / 储备地块编号).
 
@@ -82,7 +103,7 @@ def prepare_ledger_import(store: Store, frame, *, geometry_source: str, data_sou
     from parcels.layers import prepare_features
     from parcels.supply.ledger import validate_ledger
 
-    filled = attach_reserve_geometry(store, frame)
+    filled = attach_reserve_geometry(store, ledger_headers(frame))
     ready, warnings = prepare_features(LEDGER, filled, geometry_source=geometry_source, data_source=data_source)
     ready = validate_ledger(ready, today=today)
     return ready, warnings + conflict_warnings(store, ready)

@@ -167,13 +167,16 @@ def test_rows_may_take_their_reserve_parcels_geometry(store, tmp_path):
     from services.imports import import_file
 
     load_sample(store)
-    frame = pd.DataFrame([{"宗地编号": "RP-06-供", "储备地块编号": "RP-06", "批准日期": "2024-01-01", "土地用途": "工业"}])
+    # SPEC §4.2's own headers, brackets included, as a bureau's 台账 writes them
+    frame = pd.DataFrame([{"宗地编号": "RP-06-供", "储备地块编号": "RP-06", "批准日期（农用地转用/土地征收批复）": "2024-01-01", "土地用途": "工业",
+                           "供地日期(合同/划拨决定书)": "2024-06-01", "供地方式": "出让（挂牌）", "价款（万元）": "1,200", "约定动工日期": "2025-01-01"}])
     path = tmp_path / "ledger.csv"
     frame.to_csv(path, index=False)
     report, _, warnings = import_file(store, "land_supply", path, user="t")
     row = store.get_feature("land_supply", "RP-06-供")
     rp = store.get_feature("reserve_parcels", "RP-06")
     assert row["area_m2"] == pytest.approx(rp["area_m2"], rel=1e-6)
+    assert (row["approval_date"], row["supply_date"], row["supply_method"], row["price_wan"]) == ("2024-01-01", "2024-06-01", "挂牌出让", 1200.0)
     frame = pd.DataFrame([{"宗地编号": "X", "储备地块编号": "RP-99", "批准日期": "2024-01-01"}])
     frame.to_csv(path, index=False)
     from gis.errors import InputError
