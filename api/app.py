@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit
-from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
+from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, supervision, tiles
 from api.routers import processes, tile_packs
 from api.settings import Settings
 from gis.store import Store, open_store
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(processes.router)  # OGC API – Processes: /processes, /jobs (api/processes.py registry)
     app.include_router(tile_packs.router)  # PMTiles packs of `landgis tiles` (LANDGIS_TILE_PACKS)
     app.include_router(imports.router)
+    app.include_router(supervision.router)
     return app

@@ -200,6 +200,59 @@ LANDMARKS = Layer(
     COMMON + (Field("name", "str", "地标名称"), Field("alias", "str", "别名"), Field("kind", "str", "类型")),
 )
 
+COMMITTED_INDICATORS = {
+    # 出让合同/产业监管协议约定指标 (SPEC §4.2 `committed_<indicator>`, the §6 keys), checked at 达产复核.
+    "investment_intensity": ("投资强度", "万元/亩"),
+    "floor_area_ratio": ("容积率", ""),
+    "building_coverage": ("建筑系数", "%"),
+    "office_living_share": ("行政办公及生活服务设施用地所占比重", "%"),
+    "green_ratio": ("绿地率", "%"),
+    "tax_per_mu": ("亩均税收", "万元/亩"),
+    "revenue_per_mu": ("亩均产值", "万元/亩"),
+    "energy_per_va": ("单位增加值能耗", "吨标准煤/万元"),
+}
+
+LAND_SUPPLY = Layer(
+    "land_supply",
+    "土地供应台账（批供用补查）",
+    "MULTIPOLYGON",
+    (Field("id", "str", "宗地编号", required=True),)  # SPEC §4.2 calls a ledger row's id 宗地编号
+    + COMMON[1:]
+    + (
+        Field("reserve_parcel_id", "str", "储备地块编号"),
+        Field("approval_no", "str", "批准文号"),
+        Field("approval_date", "date", "批准日期"),
+        Field("land_use", "str", "土地用途"),
+        Field("supply_method", "str", "供地方式"),
+        Field("supply_date", "date", "供地日期"),
+        Field("contract_no", "str", "合同编号"),
+        # 受让人 and 价款 are published with every 出让结果 (招拍挂 results are announced), so they are
+        # not the enterprise economic figures the access rule guards; the layer is analyst-only anyway.
+        Field("grantee", "str", "受让人"),
+        Field("price_wan", "float", "价款(万元)", unit="万元"),
+        Field("term_years", "int", "出让年限(年)", unit="年"),
+        Field("agreed_start_date", "date", "约定动工日期"),
+        Field("agreed_completion_date", "date", "约定竣工日期"),
+        Field("agreed_production_date", "date", "约定达产日期"),
+        Field("actual_start_date", "date", "实际动工日期"),
+        Field("actual_completion_date", "date", "实际竣工日期"),
+        Field("actual_production_date", "date", "实际达产日期"),
+        Field("developed_share", "float", "已开发面积占比"),
+        # 已投资额 is the enterprise's own investment figure (not published): restricted like tax.
+        Field("invested_share", "float", "已投资额占总投资额比例", restricted=True),
+        Field("halted_since", "date", "中止开发起始日期"),
+        Field("delay_cause", "str", "延迟原因"),
+    )
+    + tuple(
+        # What the contract committed the enterprise to (tax, output, investment): enterprise economic terms.
+        Field(f"committed_{key}", "float", f"约定{name}({unit})" if unit else f"约定{name}", restricted=True, unit=unit)
+        for key, (name, unit) in COMMITTED_INDICATORS.items()
+    )
+    + AREA,
+    public=False,
+    description="批准、供应、动工、竣工、达产全过程台账（SPEC §4.2）",
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -210,6 +263,7 @@ LAYERS: dict[str, Layer] = {
         INDUSTRIAL_PARCELS,
         ROADS,
         LANDMARKS,
+        LAND_SUPPLY,
     )
 }
 
@@ -223,6 +277,11 @@ NONNEGATIVE_FIELDS = frozenset(
     }
 )
 """Quantities that cannot be below zero (SPEC §5.1); value added and profit can."""
+
+NONNEGATIVE_FIELDS = NONNEGATIVE_FIELDS | frozenset(
+    {"price_wan", "term_years", "developed_share", "invested_share"} | {f"committed_{k}" for k in COMMITTED_INDICATORS}
+)
+"""The ledger's prices, terms, shares and committed indicators (SPEC §4.2) cannot be negative either."""
 
 
 def layer_or_none(name: str) -> Layer | None:

@@ -21,8 +21,11 @@ SUPPLY_METHODS = ("出让", "划拨")
 MAX_OVERLAP_M2 = 1.0
 
 
-def check_transition(current: str, new: str, *, role: str, reason: str | None, supply_method: str | None = None) -> str:
-    """Return the history action ("status" | "revert" | "delete"), or refuse with the reason why."""
+def check_transition(current: str, new: str, *, role: str, reason: str | None, supply_method: str | None = None, use: str | None = None) -> str:
+    """Return the history action ("status" | "revert" | "delete"), or refuse with the reason why.
+
+    `use` is the parcel's 用途: 划拨 is refused for 工业/居住/商业 (SPEC §4.2, the ledger's rule,
+    parcels/supply/methods.py), so the workflow cannot record what the ledger would refuse."""
     allowed = RESERVE_STATUSES + (DELETED_STATUS,)
     if new not in allowed:
         raise InputError(f"状态“{new}”无效。", hint=f"可用状态：{' → '.join(RESERVE_STATUSES)}，或 {DELETED_STATUS}（注销）。")
@@ -50,19 +53,48 @@ def check_transition(current: str, new: str, *, role: str, reason: str | None, s
         raise InputError(f"状态不能跳过“{skipped}”：当前“{current}”，下一步应为“{RESERVE_STATUSES[i + 1]}”。")
     if new == "已供地" and supply_method not in SUPPLY_METHODS:
         raise InputError("变更为“已供地”时须注明供地方式。", hint="请用 --supply-method 出让 或 --supply-method 划拨。")
+    if new == "已供地" and supply_method == "划拨":
+        from parcels.supply.methods import method_error
+
+        why = method_error(use, "划拨")
+        if why:
+            raise InputError(f"不能以划拨方式供应该地块：{why}。", hint="工业、居住、商业用地请选择 --supply-method 出让。")
     return "status"
 
 
-def status_changes(new: str, *, date: str | None = None, supply_method: str | None = None) -> dict:
-    day = date or dt.date.today().isoformat()
+def status_changes(new: str, *, date: str | None = None, supply_method: str | None = None, previous_date: str | None = None, today: dt.date | None = None) -> dict:
+    """The fields a status move writes. The date may be neither in the future (a status records
+    what happened) nor before the date of the status it leaves (SPEC §4.2: the same date order
+    as the supply ledger)."""
+    today = today or dt.date.today()
+    day = date or today.isoformat()
     try:
-        dt.date.fromisoformat(day)
+        when = dt.date.fromisoformat(day)
     except ValueError:
         raise InputError(f"日期“{day}”格式不对。", hint="请使用 YYYY-MM-DD，如 2026-11-24。")
+    if when > today:
+        raise InputError(f"状态日期 {day} 晚于今天（{today}）：状态记录已发生的事，日期不能在未来。", hint="请填写实际批复、上报或供地的日期。")
+    before = _as_date(previous_date)
+    if before is not None and when < before:
+        raise InputError(f"状态日期 {day} 早于上一状态的日期 {before}：日期须按 报批 ≤ 上报 ≤ 获批 ≤ 供地 的顺序。", hint=f"请填写 {before} 当天或之后的日期。")
     changes = {"status": new, "status_date": day}
     if supply_method is not None:
         changes["supply_method"] = supply_method
     return changes
+
+
+def _as_date(value) -> dt.date | None:
+    """A stored status date (ISO text, date or datetime; empty → None)."""
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
 
 
 def check_parcel_geometry(geom, *, parcel_id: str, allowed_areas: list, others: dict[str, object]) -> None:

@@ -29,8 +29,13 @@ def import_file(store: Store, layer: str, path, *, crs: str | None = None, encod
         raise InputError(f"几何来源“{geometry_source}”不合法。", hint="只能是 surveyed、digitized 或 schematic。")
     path = Path(path)
     name = label or path.name
-    read = read_features(path, crs=crs, encoding=encoding, layer=source_layer, require_geometry=layer not in ("enterprises",))
-    ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
+    read = read_features(path, crs=crs, encoding=encoding, layer=source_layer, require_geometry=layer not in ("enterprises", "land_supply"))
+    if layer == "land_supply":  # rows may take a reserve parcel's geometry; the ledger rules refuse bad rows (SPEC §4.2)
+        from services.supply_ledger import prepare_ledger_import
+
+        ready, warnings = prepare_ledger_import(store, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
+    else:
+        ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
     spec = LAYERS.get(layer)
     report = store.import_features(
         layer, ready, mode=mode, user=user, geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer, reason=f"import {name}",

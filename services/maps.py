@@ -134,6 +134,36 @@ def _expansion(store, opts: MapOptions):
     )
 
 
+def _supervision(store, opts: MapOptions):
+    """The ledger coloured by supervision list as of `?as_of=` (default today), conflicts outlined."""
+    import geopandas as gpd
+
+    from maps.supervision import build_supervision_map
+    from services.supervision import supervision_frame, supervision_report
+
+    if not store.layer_exists("land_supply"):
+        raise MapUnavailable("存储中没有土地供应台账（land_supply），无法生成该地图。请先运行 `landgis init` 载入示例台账或导入台账。")
+    as_of = opts.params.get("as_of")
+    frame = redact_frame(supervision_frame(store, as_of), hidden_for(opts.role))
+    report = supervision_report(store, as_of)
+    conflicts = None
+    if report["conflicts"]:
+        shapes = {}
+        for layer in sorted({c["layer"] for c in report["conflicts"]}):
+            ids = [c["id"] for c in report["conflicts"] if c["layer"] == layer]
+            got = store.read_layer(layer, ids=ids, columns=["id"])
+            shapes.update({(layer, str(i)): g for i, g in zip(got["id"], got.geometry.values)})
+        rows = [c for c in report["conflicts"] if (c["layer"], c["id"]) in shapes]
+        conflicts = gpd.GeoDataFrame(
+            {"id": [c["id"] for c in rows], "layer_zh": [c["layer_zh"] for c in rows], "overlap_mu": [c["overlap_mu"] for c in rows], "note": [c["note"] for c in rows]},
+            geometry=[shapes[(c["layer"], c["id"])] for c in rows], crs=frame.crs,
+        )
+    return build_supervision_map(
+        frame, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False),
+        as_of=report["as_of"], conflicts=conflicts, synthetic=report["synthetic"], **_kwargs(opts, store),
+    )
+
+
 MAPS: dict[str, MapSpec] = {
     s.name: s
     for s in (
@@ -144,6 +174,7 @@ MAPS: dict[str, MapSpec] = {
         MapSpec("efficiency", "亩均效益评价", "企业亩均效益分类（A/B/C/D）与所选指标分级设色", False, _efficiency, layers=("enterprises", "industrial_parcels", "park_zones", "zone_boundary", "roads")),
         MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary", "roads")),
         MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones", "roads")),
+        MapSpec("supervision", "土地供应监管（批供用补查）", "供地台账宗地按批而未供、供而未用、闲置、逾期竣工、达产复核到期着色，叠加用地冲突", False, _supervision, layers=("land_supply", "park_zones", "zone_boundary", "roads")),
     )
 }
 

@@ -30,8 +30,8 @@ def change_status(store: Store, parcel_id: str, new_status: str, *, user: str, r
     if feature is None:
         raise NotFoundError(f"储备地块 {parcel_id} 不存在。")
     current = feature.get("status")
-    action = workflow.check_transition(current, new_status, role=role, reason=reason, supply_method=supply_method)
-    changes = workflow.status_changes(new_status, date=date, supply_method=supply_method)
+    action = workflow.check_transition(current, new_status, role=role, reason=reason, supply_method=supply_method, use=feature.get("use"))
+    changes = workflow.status_changes(new_status, date=date, supply_method=supply_method, previous_date=feature.get("status_date"))
     check = None
     if current == DELETED_STATUS and feature.get("geometry") is not None:
         # A cancelled parcel does not count in overlap checks, so its land may have been given

@@ -52,6 +52,8 @@ def read_study_layers(store, names: tuple[str, ...] = STUDY_LAYERS, *, purpose: 
         if not store.layer_exists(name):
             raise InputError(f"存储中缺少图层 {name}，无法{purpose}。", hint="先运行 landgis init 载入样例数据，或用 landgis import 导入该图层。")
         layers[name] = store.read_layer(name)
+    if "land_supply" not in layers and store.layer_exists("land_supply"):  # optional: feeds the 低效用地 screen
+        layers["land_supply"] = store.read_layer("land_supply")
     return layers
 
 
@@ -64,6 +66,10 @@ def screen_inefficient(layers: dict, policy_name: str):
     from parcels.study.package import inefficient_from_layers
 
     try:
+        if layers.get("land_supply") is not None:  # idle ledger land and failed 达产复核 count too (SPEC §5.4)
+            from services.supervision import inefficient_with_supply
+
+            return inefficient_with_supply(layers, policy_name)
         return inefficient_from_layers(layers["industrial_parcels"], layers["enterprises"], policy_name), []
     except Exception as exc:  # noqa: BLE001 - any refusal becomes the note, never a failed study
         detail = getattr(exc, "detail", None) or str(exc)

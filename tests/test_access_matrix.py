@@ -95,6 +95,11 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("GET", "/tile-packs/{name}/map", "/tile-packs/none.pmtiles/map", {}, {r: not_denied(404) for r in ROLES}),
         ("GET", "/jobs/{job_id}/result", "/jobs/no-such-job/result", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
         ("POST", "/collections/{collectionId}/import", "/collections/park_zones/import", {"data": {"mode": "append"}}, admin_only_422),
+        # Land supply supervision (issue 14): an unknown format is refused after the role check.
+        ("GET", "/supervision", "/supervision", {"params": {"f": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
+        ("POST", "/standard-land/review", "/standard-land/review", {"params": {"f": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
+        ("PATCH", "/collections/land_supply/items/{featureId}", "/collections/land_supply/items/IP-0039", {"json": {"properties": {"area_m2": 1}}}, admin_only_422),
+        ("GET", "/maps/{name}", "/maps/supervision", {}, analyst_only),
     ]
 
 

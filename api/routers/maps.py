@@ -107,6 +107,7 @@ async def get_map(
     store: Store = Depends(get_store),
     basemap: str = Query("none", description="none | osm | tianditu | tianditu_img | amap | 内网底图的 key（LANDGIS_BASEMAPS）"),
     indicator: str | None = Query(None, description="亩均效益地图的分级设色指标，如 tax_per_mu"),
+    as_of: str | None = Query(None, description="土地供应监管地图的统计截止日期 YYYY-MM-DD（默认今天）"),
     download: bool = Query(False, description="下载自包含的单个 HTML 文件"),
     f: str | None = Query(None, description="html"),
 ) -> Response:
@@ -126,7 +127,7 @@ async def get_map(
         prefix=f"{root}{STATIC_PREFIX}",
         api_root=root,
         large_threshold=settings.map_large_threshold,
-        params={k: v for k, v in {"indicator": indicator}.items() if v},
+        params={k: v for k, v in {"indicator": indicator, "as_of": as_of}.items() if v},
         role=role,
     )
     try:
