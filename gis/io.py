@@ -65,6 +65,7 @@ SHP_SHORT_NAMES = {
     "floor_area_ratio": "far",
     "building_coverage": "bld_cover",
     "declared_area_m2": "decl_m2",
+    "ellipsoid_area_m2": "ell_m2",
 }
 SHP_LONG_NAMES = {v: k for k, v in SHP_SHORT_NAMES.items()}
 

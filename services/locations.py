@@ -43,6 +43,6 @@ def re_resolve(store: Store, layer: str, *, user: str):
     updated, report = re_resolve_layer(parcels, roads, landmarks, clip)
     for fid in report.loc[report["action"] == "updated", "id"]:
         row = updated.loc[updated["id"] == fid].iloc[0]
-        changes = {k: row[k] for k in ("area_m2", "area_mu") if k in updated.columns}
+        changes = {k: row[k] for k in ("area_m2", "ellipsoid_area_m2", "area_mu") if k in updated.columns}
         store.update_feature(layer, fid, changes, geometry=row.geometry, user=user, reason="按四至重新解析（道路数据更新）", action="resolve", expect={"geometry_source": "schematic"})
     return report

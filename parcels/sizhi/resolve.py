@@ -67,7 +67,7 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon, box as make_box
 from shapely.geometry.base import BaseGeometry
 
-from gis.crs import MEASURE_EPSG, STORE_EPSG, area_m2, m2_to_mu, reproject, to_measure
+from gis.crs import MEASURE_EPSG, STORE_EPSG, m2_to_mu, plane_area_m2, reproject, to_measure
 from gis.errors import InputError, RowError
 from parcels.sizhi.parse import Constraint, ParsedLocation
 
@@ -717,7 +717,7 @@ class Resolver:
             status,
             ambiguity=ambiguity,
             candidate_count=len(groups),
-            area_m2=float(area_m2(np.array([geom], dtype=object))[0]),
+            area_m2=float(plane_area_m2(np.array([geom], dtype=object))[0]),
             bounded=bounded,
             notes=notes,
             geometry_m=result_m,
