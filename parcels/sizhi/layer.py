@@ -111,6 +111,8 @@ def re_resolve_layer(
     roads: gpd.GeoDataFrame,
     landmarks: gpd.GeoDataFrame | None,
     clip=None,
+    *,
+    max_parcel_mu: float | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Re-resolve every feature's `location`; redraw schematic geometry, never surveyed/digitized.
 
@@ -121,7 +123,7 @@ def re_resolve_layer(
     kept).
     """
     _validate(parcels)
-    resolver = Resolver(roads, landmarks, clip)
+    resolver = Resolver(roads, landmarks, clip, max_parcel_mu=max_parcel_mu)
     out = parcels.copy()
     n = len(out)
     geom_col = out.geometry.name
