@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -161,7 +162,11 @@ def survey_epsg() -> int:
     deployment that registers land in the CM 114E band (EPSG:4547) sets it once for all areas.
 
     Only a projected CRS in metres makes sense here; anything else is refused in Chinese."""
-    text = (os.environ.get(SURVEY_CRS_ENV) or "").strip() or f"EPSG:{MEASURE_EPSG}"
+    return _survey_epsg((os.environ.get(SURVEY_CRS_ENV) or "").strip() or f"EPSG:{MEASURE_EPSG}")
+
+
+@lru_cache(maxsize=8)
+def _survey_epsg(text: str) -> int:
     try:
         crs = CRS.from_user_input(int(text) if text.isdigit() else text)
     except Exception as exc:
