@@ -86,6 +86,10 @@ def test_check_by_default_decides_with_confirmed_rules_and_flags_the_parcel_area
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert {i["status"] for i in doc["indicators"]} == {"confirmed"}
     assert doc["land_area"]["schematic"] is True and "示意几何" in doc["land_area"]["note"]
+    run("check", project, "--out", tmp_path / "c.html", "--store", sample)
+    assert "示意几何面积" in (tmp_path / "c.html").read_text(encoding="utf-8")
+    run("check", project, "--out", tmp_path / "c.xlsx", "--store", sample)
+    assert any(isinstance(c.value, str) and "示意几何" in c.value for row in load_workbook(tmp_path / "c.xlsx")["核查结果"].iter_rows() for c in row)
     run("check", project, "--rules", NAMED, "--out", out, "--store", sample)
     named = json.loads(out.read_text(encoding="utf-8"))
     inv = [i for i in named["indicators"] if i["indicator"] == "investment_intensity"]

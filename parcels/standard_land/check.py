@@ -133,7 +133,9 @@ def check_project(project: dict, rules: RuleSet, parcel: dict | None = None) -> 
         raise ProjectInputError(
             "没有适用于该项目的标准地控制指标，无法核查。",
             [RowError(None, "industry_code", f"{what}；用途 {ctx['use'].iloc[0] or '未知'}；阶段 {ctx['phase'].iloc[0]}：所选规则集（{'、'.join(rules.names) or '无'}）中没有适用的规则。标准地指标适用于工业（制造业 13–43）和仓储（59）项目")],
-            hint="请核对行业代码、地块和 --rules 所选规则集。",
+            hint="请核对行业代码、地块和 --rules 所选规则集。" + (
+                "未指定规则集时只采用已核实规则；仓储等用途目前只有未核实规则（如 warehouse_guideline），须用 --rules 点名参考。"
+                if rules.confirmed_only else ""),
         )
     verdict = engine.verdicts(ctx, ev).iloc[0]
     notes = _notes(ctx, parcel)
