@@ -152,3 +152,13 @@ def test_one_sided_location_text_is_never_resolved(sample):
     assert any("至少需要两个方向" in n for n in doc["notes"])
     two_sided = json.loads(run("resolve", "--store", sample, "--text", "经十路以西、纬七路以南").stdout)
     assert two_sided["status"] == "resolved" and two_sided["ambiguity"] == 0.0
+
+
+def test_citable_must_be_a_boolean_and_marks_every_rule_of_its_set():
+    from parcels.standard_land import RuleFileError, parse_rule_text
+
+    text = 'id = "x"\nsource = "某转载"\nstatus = "unverified"\ncitable = false\n[[rule]]\nkey = "green_ratio"\nop = "<="\nlimit = 20\nunit = "%"\n'
+    info, rules = parse_rule_text(text)
+    assert not info.citable and NOT_CITABLE in info.source and all(not r.citable and NOT_CITABLE in r.source for r in rules)
+    with pytest.raises(RuleFileError, match="citable"):
+        parse_rule_text(text.replace("citable = false", 'citable = "no"'))

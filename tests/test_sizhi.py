@@ -573,3 +573,23 @@ def test_bundled_table2_rows_resolve_against_bundled_roads():
         assert share >= 0.9, (row["id"], share)
     out, report = re_resolve_layer(rp, layers["roads"], layers["landmarks"], clip, max_parcel_mu=6000)
     assert set(report["action"]) <= {"unchanged", "updated"}
+
+
+def test_one_side_or_too_large_is_never_resolved(grid):
+    one = resolve("经十路以西", grid)
+    assert one.status == "underbounded" and one.ambiguity >= 0.5 and one.geometry is not None  # shown, never used
+    corner = resolve("经十路以西、纬七路以南", grid)
+    assert corner.status == "resolved" and corner.ambiguity == 0.0
+    small = resolve("经十路以西、纬七路以南", grid, max_parcel_mu=100)  # the block is ≈ 634 亩
+    assert small.status == "oversized" and small.ambiguity == pytest.approx(1 - 100 / small.area_mu, abs=1e-3)
+
+
+def test_max_parcel_setting_is_checked(monkeypatch):
+    from gis.errors import InputError
+    from services.locations import max_parcel_mu
+
+    monkeypatch.setenv("LANDGIS_SIZHI_MAX_MU", "500")
+    assert max_parcel_mu() == 500.0
+    monkeypatch.setenv("LANDGIS_SIZHI_MAX_MU", "-3")
+    with pytest.raises(InputError, match="LANDGIS_SIZHI_MAX_MU"):
+        max_parcel_mu()
