@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store or open_store(settings.store)
+    from services.areas import upgrade_areas_on_open  # a store made before ellipsoid_area_m2 (SPEC §3.1)
+
+    upgrade_areas_on_open(app.state.store)
     if settings.lock_timeout_s > 0:  # bounded lock waits of every write (gis.store.base.Store._writing)
         app.state.store.lock_timeout_s = float(settings.lock_timeout_s)
     app.state.store.caches.set_budget("map_pages", int(settings.map_cache_mb) * 1024 * 1024)

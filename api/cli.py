@@ -179,9 +179,9 @@ def worker_app():
 def _register_commands() -> None:
     """Each command group lives in its own file under api/commands/; registered here by name,
     so `grep "landgis score"` leads from this list to the code."""
-    from api.commands import keys, maps, resolve, score, standard_land, study, supervise, workflow
+    from api.commands import areas, keys, maps, resolve, score, standard_land, study, supervise, workflow
 
-    for module in (workflow, resolve, score, standard_land, study, maps, keys, supervise):
+    for module in (workflow, resolve, score, standard_land, study, maps, keys, supervise, areas):
         module.register(app)
     from api.commands import tiles  # `landgis tiles LAYER --out F.pmtiles` (issue 18)
 

@@ -9,6 +9,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANDGIS_", env_file=".env", extra="ignore")
 
     store: str = "data/landgis.gpkg"
+    sizhi_max_mu: float = 3000.0
+    """Largest plausible parcel (亩) a 四至 text may pin (LANDGIS_SIZHI_MAX_MU; read from the environment
+    by services/locations.py): a larger candidate area is never "resolved"."""
+    survey_crs: str = "EPSG:4546"
+    """The survey CRS whose plane area is `area_m2`, the registered 宗地面积 (LANDGIS_SURVEY_CRS; read
+    from the environment by gis/crs.py, so the CLI and every worker agree). `ellipsoid_area_m2` is independent of it."""
     title: str = "南阳高新区土地与地块 GIS 服务 (landgis)"
     max_upload_mb: int = 50
     tianditu_key: str | None = None

@@ -42,15 +42,16 @@ def make_parcels(n: int, seed: int = 20210401) -> tuple[np.ndarray, dict[str, np
     rings = shapely.linearrings(ring_coords, indices=ring_owner)
     polys = shapely.polygons(rings)
     geoms = shapely.multipolygons(polys, indices=np.arange(n))
-    from gis.crs import area_m2
+    from gis.crs import ellipsoid_area_m2, plane_area_m2
 
-    a = area_m2(geoms)
+    a = plane_area_m2(geoms)
     attrs = {
         "id": np.array([f"P{j:07d}" for j in i], dtype=object),
         "name": np.array([f"宗地{j}" for j in i], dtype=object),
         "use": USES[rng.integers(0, len(USES), n)],
         "park": PARKS[rng.integers(0, len(PARKS), n)],
         "area_m2": np.round(a, 2),
+        "ellipsoid_area_m2": np.round(ellipsoid_area_m2(geoms), 2),
         "area_mu": np.round(a * 15 / 10000, 4),
         "floor_area_ratio": np.round(rng.uniform(0.5, 3.0, n), 2),
         "idle": rng.random(n) < 0.05,

@@ -1,17 +1,29 @@
 """Coordinate systems of Chinese land data, and how landgis measures area.
 
 Storage is CGCS2000 geographic (EPSG:4490, lon/lat); measurement is CGCS2000 / 3-degree
-Gauss-Kruger CM 111E (EPSG:4546). The zone sits about 1.5° east of that central meridian, where
-the Gauss-Kruger plane is stretched by a scale factor of about 1.00025: a plain plane area there
-is ≈0.05 % larger than the same land on the ellipsoid. Chinese land statistics (三调) report the
-ellipsoidal area, so `area_m2` takes the plane area in EPSG:4546 and divides it by the
-projection's areal scale at the feature (pyproj's `get_factors`), which gives the ellipsoid
-area to better than 1e-6 for parcels of a few km. Lengths and buffers stay plain EPSG:4546.
+Gauss-Kruger CM 111E (EPSG:4546: the zone lies near 112.5°E, inside the CM 111E 3° band
+110.5–113.5°E; DOMAIN.md §A). Lengths and buffers are plain EPSG:4546 metres.
+
+Two areas, because Chinese land records use two (SPEC §3.1):
+
+- `plane_area_m2` — the **plane area in the survey CRS** (setting `LANDGIS_SURVEY_CRS`, default
+  EPSG:4546): the 宗地面积 that 不动产权证书 and 国有建设用地使用权出让合同 carry, computed from
+  the Gauss-Kruger 界址点 coordinates. A parcel surveyed as a 200 m × 150 m rectangle in
+  EPSG:4546 is 30 000.00 m² here, exactly. This is what the layers' `area_m2` holds and what
+  `area_mu` (亩) is derived from.
+- `ellipsoid_area_m2` — the **ellipsoidal area** (椭球面积) that the 三调 land survey reports.
+  1.5° east of the central meridian the GK plane is stretched by an areal scale of ≈1.0005, so
+  the ellipsoidal area is ≈0.05 % smaller (the rectangle above: ≈29 984.9 m²). It is the plane
+  area in EPSG:4546 divided by the projection's areal scale at the feature (pyproj's
+  `get_factors`), better than 1e-6 for parcels of a few km, and does not depend on the survey
+  CRS setting.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -23,6 +35,8 @@ STORE_EPSG = 4490
 MEASURE_EPSG = 4546
 MU_PER_M2 = 15 / 10000
 """1 亩 = 10000/15 m²."""
+SURVEY_CRS_ENV = "LANDGIS_SURVEY_CRS"
+"""The setting naming the survey CRS of `plane_area_m2` (EPSG code, e.g. EPSG:4546 or 4547)."""
 
 # A generous box around Nanyang city and the zone's planned expansion, in lon/lat. Coordinates
 # that land outside it after transformation are almost always a wrong or missing CRS.
@@ -143,19 +157,61 @@ def areal_scale(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
-def area_m2(geoms) -> np.ndarray:
-    """Ellipsoidal area in m² of EPSG:4490 geometries, computed in EPSG:4546 (see module doc)."""
-    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
-    if arr.size == 0:
-        return np.zeros(0)
-    plane = shapely.area(to_measure(arr))
-    area = np.zeros(len(arr), dtype=float)
+def survey_epsg() -> int:
+    """EPSG code of the survey CRS (`LANDGIS_SURVEY_CRS`, default EPSG:4546), read at each call so a
+    deployment that registers land in the CM 114E band (EPSG:4547) sets it once for all areas.
+
+    Only a projected CRS in metres makes sense here; anything else is refused in Chinese."""
+    return _survey_epsg((os.environ.get(SURVEY_CRS_ENV) or "").strip() or f"EPSG:{MEASURE_EPSG}")
+
+
+@lru_cache(maxsize=8)
+def _survey_epsg(text: str) -> int:
+    try:
+        crs = CRS.from_user_input(int(text) if text.isdigit() else text)
+    except Exception as exc:
+        raise CRSDetectionError(f"设置 {SURVEY_CRS_ENV}=“{text}” 不是可识别的坐标系：请使用 EPSG 编码，如 EPSG:4546。") from exc
+    epsg = crs.to_epsg()
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if not crs.is_projected or epsg is None or unit not in ("metre", "meter"):
+        raise CRSDetectionError(
+            f"设置 {SURVEY_CRS_ENV}=“{text}” 不是以米为单位的投影坐标系：宗地面积须按高斯-克吕格平面坐标计算"
+            "（如 EPSG:4546 CGCS2000 111°带、EPSG:4547 114°带）。"
+        )
+    return epsg
+
+
+def _valid(arr: np.ndarray) -> np.ndarray:
     ok = np.array([g is not None for g in arr], dtype=bool)
     ok[ok] = ~shapely.is_empty(arr[ok])
+    return ok
+
+
+def plane_area_m2(geoms) -> np.ndarray:
+    """Plane area in m² in the survey CRS of EPSG:4490 geometries: the registered 宗地面积 (`area_m2`)."""
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    area = np.zeros(len(arr), dtype=float)
+    if arr.size == 0:
+        return area
+    ok = _valid(arr)
     if ok.any():
+        area[ok] = shapely.area(reproject(arr[ok], STORE_EPSG, survey_epsg()))
+    area[~np.isfinite(area)] = 0.0
+    return area
+
+
+def ellipsoid_area_m2(geoms) -> np.ndarray:
+    """Ellipsoidal area (椭球面积, as 三调 reports it) in m² of EPSG:4490 geometries (see module doc)."""
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    area = np.zeros(len(arr), dtype=float)
+    if arr.size == 0:
+        return area
+    ok = _valid(arr)
+    if ok.any():
+        plane = shapely.area(to_measure(arr[ok]))
         centroids = shapely.centroid(arr[ok])
         scale = areal_scale(shapely.get_x(centroids), shapely.get_y(centroids))
-        area[ok] = plane[ok] / scale
+        area[ok] = plane / scale
     area[~np.isfinite(area)] = 0.0
     return area
 
@@ -165,7 +221,8 @@ def m2_to_mu(m2):
 
 
 def area_mu(geoms) -> np.ndarray:
-    return m2_to_mu(area_m2(geoms))
+    """亩 from the plane (registered) area, as `area_mu` = `area_m2` × 15/10000."""
+    return m2_to_mu(plane_area_m2(geoms))
 
 
 # --- GCJ-02 -------------------------------------------------------------------------------

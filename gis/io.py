@@ -91,6 +91,7 @@ SHP_SHORT_NAMES = {
     "committed_tax_per_mu": "c_taxmu",
     "committed_revenue_per_mu": "c_revmu",
     "committed_energy_per_va": "c_energy",
+    "ellipsoid_area_m2": "ell_m2",
 }
 SHP_LONG_NAMES = {v: k for k, v in SHP_SHORT_NAMES.items()}
 

@@ -29,6 +29,7 @@ CHECK_FIELDS: dict[str, str] = {
     "failed": "未达标指标",
     "failed_indicators": "未达标指标",
     "missing": "缺少资料的指标",
+    "rules_note": "规则状态",
 }
 
 INDICATOR_KEYS = ("investment_intensity", "floor_area_ratio", "building_coverage", "office_living_share", "green_ratio",
@@ -45,7 +46,7 @@ def popup_fields() -> list[PopupField]:
         term_field("enterprise_id"),
     ]
     fields += [PopupField(n, lab, "", None) for n, lab in CHECK_FIELDS.items()]
-    fields += [term_field("land_area_mu"), term_field("area_mu")]
+    fields += [term_field("land_area_mu"), term_field("area_mu"), PopupField("area_note", "面积说明", "", None)]
     fields += [term_field(k, context=vocabulary.STANDARD_LAND) for k in INDICATOR_KEYS]
     fields.append(PopupField("geometry_source", "几何来源", "", None))
     return fields

@@ -3,7 +3,8 @@
 The store keeps any columns it is given; this module is where the domain's rules apply first:
 Chinese headers mapped to field names, types coerced row by row (each failure named), geometry
 checked against the layer's type, provenance required, ids made stable, and areas computed from
-the geometry the same way everywhere (ellipsoidal m² via EPSG:4546, 亩 = m² × 15/10000). A
+the geometry the same way everywhere (`area_m2` the plane area in the survey CRS, the registered
+宗地面积; `ellipsoid_area_m2` beside it; 亩 = `area_m2` × 15/10000; gis/crs.py). A
 declared area that disagrees with the geometry is kept beside it, never overwritten silently.
 Text with a NUL byte (\x00) is refused with its row and field named, the same on both stores.
 """
@@ -19,7 +20,7 @@ import pandas as pd
 import shapely
 
 from gis import geometry as geomcheck
-from gis.crs import STORE_EPSG, area_m2, m2_to_mu
+from gis.crs import STORE_EPSG, ellipsoid_area_m2, m2_to_mu, plane_area_m2
 from gis.errors import InputError, RowError, nul_errors_in_frame, refuse_nul
 from parcels.schema import DELETED_STATUS, GEOMETRY_SOURCES, LAYERS, NONNEGATIVE_FIELDS, RESERVE_STATUSES, Layer
 
@@ -170,7 +171,7 @@ def prepare_features(
         attrs["id"] = attrs["id"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
 
     if layer is not None and layer.field("area_m2") is not None:
-        computed = area_m2(geoms)
+        computed = plane_area_m2(geoms)
         if "area_m2" in attrs.columns and attrs["area_m2"].notna().any():
             declared = pd.to_numeric(attrs["area_m2"], errors="coerce").to_numpy(dtype=float)
             differs = np.isfinite(declared) & (np.abs(declared - computed) > AREA_TOLERANCE * np.maximum(computed, 1))
@@ -179,6 +180,7 @@ def prepare_features(
                 warnings.append(f"{int(differs.sum())} 个要素的原有面积与几何面积相差超过 0.5%，原值保存在 declared_area_m2 字段。")
         # area_mu is derived from the stored area_m2, so area_mu == area_m2 × 15 / 10000 exactly.
         attrs["area_m2"] = np.round(computed, 2)
+        attrs["ellipsoid_area_m2"] = np.round(ellipsoid_area_m2(geoms), 2)
         attrs["area_mu"] = m2_to_mu(attrs["area_m2"].to_numpy(dtype=float))
 
     if layer_name == "reserve_parcels":

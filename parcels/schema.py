@@ -72,7 +72,10 @@ COMMON = (
 )
 
 AREA = (
+    # area_m2: plane area in the survey CRS (the registered 宗地面积); ellipsoid_area_m2: the
+    # ellipsoidal area 三调 reports; area_mu from area_m2 (SPEC §3.1, gis/crs.py).
     term_field("area_m2", "float"),
+    term_field("ellipsoid_area_m2", "float"),
     term_field("area_mu", "float"),
 )
 
@@ -271,7 +274,7 @@ PUBLIC_LAYERS = [name for name, layer in LAYERS.items() if layer.public]
 
 NONNEGATIVE_FIELDS = frozenset(
     {
-        "seq", "area_m2", "area_mu", "planned_area_mu", "planned_area_km2", "land_area_mu", "rented_floor_m2",
+        "seq", "area_m2", "ellipsoid_area_m2", "area_mu", "planned_area_mu", "planned_area_km2", "land_area_mu", "rented_floor_m2",
         "tax", "revenue", "energy_tce", "emission_eq", "rd_expense", "output_value", "electricity", "employees",
         "floor_area_ratio", "building_coverage", "sl_investment_intensity", "sl_floor_area_ratio", "sl_tax_per_mu",
     }

@@ -85,7 +85,8 @@ _TERMS: tuple[Term, ...] = (
     Term("year", "年度", "", 0, "Year"),
     Term("land_area_mu", "用地面积", "亩", 2, "Land area"),
     Term("area_mu", "面积", "亩", 2, "Area"),
-    Term("area_m2", "面积", "平方米", 2, "Area"),
+    Term("area_m2", "平面面积", "平方米", 2, "Plane area in the survey CRS (registered 宗地面积)"),
+    Term("ellipsoid_area_m2", "椭球面积", "平方米", 2, "Ellipsoidal area (as 三调 reports)"),
     Term("rented_floor_m2", "租用厂房面积", "平方米", 2, "Rented floor area"),
     # --- economic data of an enterprise (SPEC §5.1) -----------------------------------------
     Term("tax", "实缴税收", "万元", 2, "Tax paid"),

@@ -177,7 +177,9 @@ def _parcel_tables(store, parcel: dict) -> tuple[list, list[str]]:
         return tables, notes
     rows = [[i["name"], i["requirement"], "、".join(i.get("phase") or []), STATUS_ZH.get(i.get("status"), str(i.get("status")))] for i in sheet.indicators]
     tables.append(("标准地控制指标（指标清单）", ["指标", "控制值", "适用阶段", "依据"], rows))
-    notes.append("指标依据“示例值”“未核实”者须经高新区确认后方可用于出让公告；行业分档见指标清单全文（landgis sheet " + str(parcel["id"]) + "）。")
+    if sheet.to_dict()["area_schematic"]:
+        notes.append("面积取自示意几何（schematic），非实测或登记的宗地面积。")
+    notes.append("指标仅列已核实规则（未核实、示例值规则须点名后才列出，见 landgis sheet --rules）；行业分档见指标清单全文（landgis sheet " + str(parcel["id"]) + "）。")
     return tables, notes
 
 

@@ -37,10 +37,11 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
 
 
 def standard_land_results(store, params: dict) -> gpd.GeoDataFrame:
-    """达产复核 of the store's enterprises against the bundled rules, one verdict per industrial parcel."""
+    """达产复核 of the store's enterprises, one verdict per industrial parcel: by default against the
+    confirmed rules only (services.standard_land.default_rules), named sets with `?rules=`."""
     try:
         from parcels.standard_land.review import review_production
-        from parcels.standard_land.rules import load_rules
+        from services.standard_land import select_rules
     except ImportError as exc:  # pragma: no cover
         raise MapUnavailable(f"标准地核查模块不可用：{exc}") from exc
     for name in ("enterprises", "industrial_parcels"):
@@ -54,14 +55,54 @@ def standard_land_results(store, params: dict) -> gpd.GeoDataFrame:
     actuals = actuals[linked]
     if actuals.empty:
         raise MapUnavailable("没有与工业用地宗地关联的企业（parcel_id），无法做达产复核地图。")
+    actuals = _with_parcel_form(actuals, parcels)
     com = pd.DataFrame(parcels[[c for c in ("id", "area_mu", "park", "district") if c in parcels.columns]]).rename(columns={"id": "parcel_id", "area_mu": "land_area_mu"})
-    review = review_production(actuals.reset_index(drop=True), com, load_rules(params.get("rules")), detail=False)
+    rules = select_rules(params.get("rules"))
+    review = review_production(actuals.reset_index(drop=True), com, rules, detail=False)
     review = review.assign(_order=review["verdict"].map(VERDICT_ORDER)).sort_values("_order", kind="stable").drop_duplicates("parcel_id").drop(columns="_order")
-    table = review[[c for c in ("parcel_id", "name", "enterprise_id", "verdict", "failed", "incomplete", "land_area_mu") if c in review.columns]].rename(columns={"incomplete": "missing"})
+    table = review[[c for c in ("parcel_id", "name", "enterprise_id", "verdict", "failed", "incomplete", "land_area_mu", "provisional") if c in review.columns]].rename(columns={"incomplete": "missing"})
     from maps.standard_land import verdict_frame
 
     out = verdict_frame(parcels, table)
-    out.attrs["note"] = f"按企业实际数据做达产复核（{int((~linked).sum())} 家企业未关联宗地，未纳入）；每宗地显示其上结论最差的企业。"
+    out = mark_rules_and_areas(out)
+    notes = [f"按企业实际数据做达产复核（{int((~linked).sum())} 家企业未关联宗地，未纳入）；每宗地显示其上结论最差的企业。"]
+    notes.append(rules.selection_note() or f"指定规则集：{'、'.join(f'{s.name}（{s.status_label}）' for s in rules.sets)}；未核实或示例值规则的结论为暂定，逐宗注明。")
+    out.attrs["note"] = "".join(notes)
+    return out
+
+
+def _with_parcel_form(actuals: pd.DataFrame, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Actual 容积率 and 建筑系数 from the parcel layer (`floor_area_ratio`, `building_coverage`),
+    as the floor area and footprint they mean on the enterprise's land, so the confirmed 2008
+    rules (容积率 by industry, 建筑系数 ≥ 30 %) can decide; the economic rules need figures no
+    confirmed rule set has. Storeys over 8 m are not known per parcel: the recorded ratio is
+    taken as already counting them (tall floor area 0)."""
+    have = [c for c in ("floor_area_ratio", "building_coverage") if c in parcels.columns]
+    if not have or "land_area_mu" not in actuals.columns:
+        return actuals
+    form = pd.DataFrame(parcels[["id", *have]]).rename(columns={"id": "parcel_id"}).drop_duplicates("parcel_id")
+    out = actuals.merge(form, on="parcel_id", how="left")
+    land_m2 = pd.to_numeric(out["land_area_mu"], errors="coerce") * 10000 / 15
+    if "floor_area_ratio" in out.columns:
+        out["total_floor_area_m2"] = pd.to_numeric(out.pop("floor_area_ratio"), errors="coerce") * land_m2
+        out["tall_floor_area_m2"] = out["total_floor_area_m2"].where(out["total_floor_area_m2"].isna(), 0.0)
+    if "building_coverage" in out.columns:
+        out["building_footprint_m2"] = pd.to_numeric(out.pop("building_coverage"), errors="coerce") / 100 * land_m2
+    return out
+
+
+def mark_rules_and_areas(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Popup columns an official reads beside the verdict: `rules_note` where a failing deciding
+    rule is unverified/sample (the verdict is provisional), `area_note` where the area comes from
+    schematic geometry (SPEC §6)."""
+    out = frame.copy()
+    if "provisional" in out.columns:
+        prov = out["provisional"].fillna(False).astype(bool)
+        out["rules_note"] = prov.map({True: "结论依据含未核实或示例值规则，为暂定结论", False: ""}).astype(object)
+        out = out.drop(columns="provisional")
+    if "geometry_source" in out.columns:
+        schematic = out["geometry_source"] == "schematic"
+        out["area_note"] = schematic.map({True: "面积取自示意几何（schematic），非实测或登记面积", False: ""}).astype(object)
     return out
 
 

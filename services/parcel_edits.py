@@ -7,7 +7,7 @@ history; checks of where a parcel lies run inside the write transaction (no writ
 
 from __future__ import annotations
 
-from gis.crs import area_m2, m2_to_mu
+from gis.crs import ellipsoid_area_m2, m2_to_mu, plane_area_m2
 from gis.errors import InputError, NotFoundError, nul_errors_in_values, refuse_nul
 from gis.geometry import promote
 from gis.store import Store
@@ -71,7 +71,7 @@ def edit_parcel(store: Store, parcel_id: str, *, user: str, properties: dict | N
     if feature is None:
         raise NotFoundError(f"储备地块 {parcel_id} 不存在。")
     changes = dict(properties or {})
-    for locked in ("id", "status", "status_date", "area_m2", "area_mu"):
+    for locked in ("id", "status", "status_date", "area_m2", "ellipsoid_area_m2", "area_mu"):
         if locked in changes:
             raise InputError(f"字段 {locked} 不能直接修改。", hint="状态请用状态变更功能；面积由几何自动计算。")
     check = None
@@ -84,8 +84,9 @@ def edit_parcel(store: Store, parcel_id: str, *, user: str, properties: dict | N
             allowed = [g for g in zone.geometry.values if g is not None] if zone is not None else []
             workflow.check_parcel_place(geometry, parcel_id=parcel_id, allowed_areas=allowed, others=_other_parcels(view, parcel_id, geometry))
 
-        m2 = float(area_m2(np.array([geometry]))[0])
+        m2 = float(plane_area_m2(np.array([geometry]))[0])
         changes["area_m2"] = round(m2, 2)
+        changes["ellipsoid_area_m2"] = round(float(ellipsoid_area_m2(np.array([geometry]))[0]), 2)
         changes["area_mu"] = float(m2_to_mu(changes["area_m2"]))
         changes.setdefault("geometry_source", "digitized")
     return store.update_feature(RESERVE, parcel_id, changes, geometry=geometry, user=user, reason=reason, action="edit", check=check)

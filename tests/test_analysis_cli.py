@@ -114,15 +114,24 @@ def test_check_verdicts(tmp_path):
 
 
 def test_sheet_issue_binds_later_checks(sample, tmp_path):
-    run("sheet", "RP-01", "--out", tmp_path / "s.html", "--store", sample)
+    # Sample and unverified values appear (marked) only when their rule sets are named (SPEC §6);
+    # the default sheet is tested in test_signable_defaults.py.
+    run("sheet", "RP-01", "--out", tmp_path / "s.html", "--rules", "national_2008,national_2023,henan_3n1_sample", "--store", sample)
     html = (tmp_path / "s.html").read_text(encoding="utf-8")
-    assert "示例值" in html or "未核实" in html
+    assert "示例值" in html and "未核实" in html
     run("sheet", "RP-01", "--issue", "--out", tmp_path / "s.json", "--rules", "national_2008,henan_3n1_sample", "--store", sample)
     parcel = open_store(sample).get_feature("reserve_parcels", "RP-01")
     assert parcel["sl_investment_intensity"] and parcel["sl_rules"]
     out = tmp_path / "c.json"
-    run("check", project_file(tmp_path, land_area_mu=None, parcel_id="RP-01", fixed_asset_investment=10), "--out", out, "--store", sample)
+    project = project_file(tmp_path, land_area_mu=None, parcel_id="RP-01", fixed_asset_investment=10)
+    # named rule sets: the parcel's issued (sample) 投资强度 binds, marked as a sample value
+    run("check", project, "--rules", "national_2008", "--out", out, "--store", sample)
     doc = json.loads(out.read_text(encoding="utf-8"))
     inv = [i for i in doc["indicators"] if i["indicator"] == "investment_intensity"]
-    assert inv and any(i["pass"] is False for i in inv)
+    assert inv and any(i["pass"] is False and i["status"] == "sample" for i in inv)
+    # by default only confirmed rules decide: the issued sample limit does not
+    run("check", project, "--out", out, "--store", sample)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {i["status"] for i in doc["indicators"]} == {"confirmed"}
+    assert not [i for i in doc["indicators"] if i["indicator"] == "investment_intensity"]
     run("sheet", "RP-99", "--store", sample, code=1)

@@ -61,7 +61,9 @@ def test_export_reserve_parcels_geojson(sample_store, tmp_path):
         assert p["area_mu"] == pytest.approx(p["area_m2"] * 15 / 10000, rel=1e-12)
         geom = shapely.geometry.shape(feat["geometry"])
         geodesic = abs(GEOD.geometry_area_perimeter(geom)[0])
-        assert abs(p["area_m2"] / geodesic - 1) < 0.0005
+        # area_m2 is the plane area in the survey CRS (GK, stretched ≈0.05 % here); ellipsoid_area_m2 the ellipsoidal one
+        assert abs(p["ellipsoid_area_m2"] / geodesic - 1) < 1e-5
+        assert 4e-4 < p["area_m2"] / geodesic - 1 < 6e-4
 
 
 def gbk_shapefile_4546(path: Path, last_invalid: bool = False) -> gpd.GeoDataFrame:
@@ -86,7 +88,8 @@ def test_import_gbk_gauss_kruger_shapefile_without_prj(sample_store, tmp_path):
     got = s.read_layer("industrial_parcels", ids=[f"ZD{i}" for i in range(4)])
     assert got["权利人"].tolist() == ["南阳防爆电机", "中光学集团", "利达光电", "示例企业"]
     expected = [abs(GEOD.geometry_area_perimeter(g)[0]) for g in src.geometry]
-    assert np.allclose(got["area_m2"], expected, rtol=1e-5)
+    assert np.allclose(got["ellipsoid_area_m2"], expected, rtol=1e-5)
+    assert np.allclose(got["area_m2"], shapely.area(np.asarray(src.to_crs(4546).geometry.values)), rtol=0, atol=0.005)  # the plane area, to the cent
 
 
 def test_import_failing_on_last_row_changes_nothing(sample_store, tmp_path):

@@ -19,13 +19,40 @@ def test_domain_example_point():
     assert (round(x, 1), round(y, 1)) == (643006.5, 3652678.8)
 
 
-def test_area_is_ellipsoidal_not_plane():
+def test_ellipsoid_area_matches_the_geodesic_and_plane_area_is_the_gk_plane():
     geodesic = abs(GEOD.geometry_area_perimeter(ZONE_BOX)[0])
-    ours = crs.area_m2(np.array([ZONE_BOX]))[0]
+    ours = crs.ellipsoid_area_m2(np.array([ZONE_BOX]))[0]
     plane = shapely.area(crs.to_measure(np.array([ZONE_BOX])))[0]
     assert abs(ours / geodesic - 1) < 1e-6
-    assert plane / geodesic - 1 > 4.5e-4  # the plane stretch the correction removes
-    assert crs.area_mu(np.array([ZONE_BOX]))[0] == pytest.approx(ours * 15 / 10000)
+    assert plane / geodesic - 1 > 4.5e-4  # the plane stretch the ellipsoidal area removes
+    assert crs.plane_area_m2(np.array([ZONE_BOX]))[0] == pytest.approx(plane, rel=1e-12)
+    # 亩 come from the registered (plane) area, not from the ellipsoidal one
+    assert crs.area_mu(np.array([ZONE_BOX]))[0] == pytest.approx(plane * 15 / 10000)
+
+
+def _gk_rectangle(epsg=4546, x0=643006.5, y0=3652678.8):
+    """A 200 m × 150 m parcel surveyed in GK coordinates, moved to the stored lon/lat."""
+    return crs.reproject(np.array([shapely.box(x0, y0, x0 + 200, y0 + 150)]), epsg, crs.STORE_EPSG)
+
+
+def test_gk_rectangle_keeps_its_registered_plane_area():
+    g = _gk_rectangle()
+    assert round(float(crs.plane_area_m2(g)[0]), 2) == 30000.00
+    assert float(crs.area_mu(g)[0]) == pytest.approx(45.0, abs=1e-6)
+    assert float(crs.ellipsoid_area_m2(g)[0]) == pytest.approx(29984.86, abs=0.05)
+
+
+def test_survey_crs_setting(monkeypatch):
+    # Land registered in the CM 114E band: its plane area is that band's, the ellipsoid area is not affected.
+    g = _gk_rectangle(4547, 356000.0, 3652000.0)
+    ell = float(crs.ellipsoid_area_m2(g)[0])
+    assert round(float(crs.plane_area_m2(g)[0]), 2) != 30000.00
+    monkeypatch.setenv("LANDGIS_SURVEY_CRS", "EPSG:4547")
+    assert round(float(crs.plane_area_m2(g)[0]), 2) == 30000.00
+    assert float(crs.ellipsoid_area_m2(g)[0]) == ell
+    monkeypatch.setenv("LANDGIS_SURVEY_CRS", "EPSG:4490")
+    with pytest.raises(crs.CRSDetectionError, match="LANDGIS_SURVEY_CRS"):
+        crs.plane_area_m2(g)
 
 
 @pytest.mark.parametrize(
@@ -96,5 +123,6 @@ def test_parse_crs_inputs():
 
 
 def test_area_of_empty_and_missing_geometry_is_zero():
-    got = crs.area_m2(np.array([ZONE_BOX, shapely.Polygon(), None], dtype=object))
-    assert got[0] > 0 and got[1] == 0 and got[2] == 0
+    for area in (crs.plane_area_m2, crs.ellipsoid_area_m2):
+        got = area(np.array([ZONE_BOX, shapely.Polygon(), None], dtype=object))
+        assert got[0] > 0 and got[1] == 0 and got[2] == 0

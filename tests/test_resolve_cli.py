@@ -35,7 +35,10 @@ def test_text_parse_matches_spec_example(store_url):
     assert "幸福路" in doc["missing"] and "热电厂" in doc["found"]
 
 
-def test_reresolve_updates_schematic_keeps_surveyed(store_url):
+def test_reresolve_updates_schematic_keeps_surveyed(store_url, monkeypatch):
+    # RP-02's text names a ≈5 000 亩 block of the coarse bundled road sketch: above the default
+    # largest plausible parcel, so the redraw is tested with the limit raised (LANDGIS_SIZHI_MAX_MU).
+    monkeypatch.setenv("LANDGIS_SIZHI_MAX_MU", "6000")
     assert runner.invoke(app, ["init", "--store", store_url]).exit_code == 0
     s = open_store(store_url)
     s.update_feature("reserve_parcels", "RP-01", {"geometry_source": "surveyed"}, user="bureau", reason="实测成果")

@@ -13,7 +13,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
-from gis.crs import area_m2, reproject
+from gis.crs import plane_area_m2, reproject
 from parcels.schema import ENTERPRISES, INDUSTRIAL_PARCELS
 from parcels.sample.enterprises import SampleDataError, generate_enterprises
 
@@ -223,12 +223,13 @@ def test_parcels_match_park_industry(ent, parks):
 
 
 def test_areas(par):
-    assert np.allclose(par["area_m2"], area_m2(par.geometry.values), rtol=1e-9)
+    assert np.allclose(par["area_m2"], plane_area_m2(par.geometry.values), rtol=1e-9)
     assert np.allclose(par["area_mu"], par["area_m2"] * 15 / 10000, rtol=1e-12)
     # independent check: geodesic area on the CGCS2000 ellipsoid (GRS80)
     geod = Geod(ellps="GRS80")
     geodesic = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in par.geometry])
-    assert np.allclose(par["area_m2"], geodesic, rtol=1e-4)
+    assert np.allclose(par["ellipsoid_area_m2"], geodesic, rtol=1e-6)
+    assert np.all(par["area_m2"] / geodesic - 1 > 4e-4)  # area_m2 is the GK plane area, stretched ≈0.05 %
     busy = par[~par["idle"]]
     assert par["area_mu"].between(2.5, 370).all()  # ≤ 300 亩 a parcel; a two-parcel firm ≤ 560 亩
     assert busy["area_mu"].max() >= 100  # big manufacturers exist

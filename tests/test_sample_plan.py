@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from gis.crs import SERVICE_AREA, area_m2, to_measure
+from gis.crs import SERVICE_AREA, plane_area_m2, to_measure
 from parcels.sample.plan import PLAN_CITATION, build_plan_layers
 from parcels.schema import LAYERS
 
@@ -79,10 +79,10 @@ def metres(geoms) -> np.ndarray:
 
 
 def m2(geom) -> float:
-    """Ellipsoidal area in m²; 0 for an empty result (gis.crs.area_m2 raises on empties under shapely 2.2)."""
+    """Plane area in the survey CRS in m² (the product's area_m2); 0 for an empty result."""
     if geom is None or geom.is_empty:
         return 0.0
-    return float(area_m2(np.array([geom], dtype=object))[0])
+    return float(plane_area_m2(np.array([geom], dtype=object))[0])
 
 
 # --- Table 2 --------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_ids_follow_the_layer_patterns(layers):
 @pytest.mark.parametrize("name", ["reserve_parcels", "park_zones", "zone_boundary"])
 def test_area_fields_match_the_geometry(layers, name):
     gdf = layers[name]
-    measured = area_m2(gdf.geometry.values)
+    measured = plane_area_m2(gdf.geometry.values)
     np.testing.assert_allclose(gdf["area_m2"].to_numpy(float), measured, rtol=1e-9)
     np.testing.assert_allclose(gdf["area_mu"].to_numpy(float), gdf["area_m2"].to_numpy(float) * 15 / 10000, rtol=1e-12)
 

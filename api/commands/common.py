@@ -45,11 +45,19 @@ def check_out_suffix(out_file: Path | None, suffixes: tuple[str, ...]) -> None:
         raise typer.Exit(2)
 
 
-def open_store_cli(store: str | None):
+def open_store_cli(store: str | None, *, upgrade: bool = True):
+    """The store, opened; a store made before `ellipsoid_area_m2` gets its areas upgraded first
+    (services/areas.py), unless `upgrade=False` (`landgis areas` reports before it upgrades)."""
     from gis.store import open_store
 
     try:
-        return open_store(store)
+        s = open_store(store)
+        if upgrade:
+            from services.areas import upgrade_areas_on_open
+
+            for name, n in upgrade_areas_on_open(s).items():
+                err.print(f"已升级旧存储的面积字段：{name}（{n} 个要素，area_m2 改为平面面积，新增 ellipsoid_area_m2）", highlight=False)
+        return s
     except InputError as exc:
         fail(exc)
     except Exception as exc:  # connection refused, unreadable file

@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
         out_file: Path | None = typer.Option(None, "--out", help="输出：.json .html .xlsx"),
         store: str | None = StoreOpt,
     ) -> None:
-        """按标准地控制指标审查拟建项目（默认：2008 年国家工业项目建设用地控制指标）/ check a project against 标准地 indicators."""
+        """按标准地控制指标审查拟建项目（默认只用已核实规则；--rules 点名后才用未核实/示例值规则）/ check a project against 标准地 indicators (confirmed rules unless named)."""
         from services.standard_land import standard_land_check
         from gis.errors import InputError, NotFoundError
-        from parcels.standard_land import parse_project_text
+        from parcels.standard_land import STATUS_LABELS, parse_project_text
 
         check_out_suffix(out_file, SUFFIXES)
         if not project.exists():
@@ -54,7 +54,8 @@ def register(app: typer.Typer) -> None:
         out.print(f"审查结论 / verdict: {doc['verdict']}（{verdict_zh}）")
         for item in doc["indicators"]:
             mark = {True: "✓", False: "✗", None: "?"}[item["pass"]]
-            out.print(f"  {mark} {item['name']}: {item['value']} {item['op']} {item['limit']} {item['unit'] or ''} [{item['status']}] {item['source']}", highlight=False, markup=False)
+            status = STATUS_LABELS.get(item["status"], item["status"])
+            out.print(f"  {mark} {item['name']}: {item['value']} {item['op']} {item['limit']} {item['unit'] or ''} [{status}] {item['source']}", highlight=False, markup=False)
         if out_file is not None:
             out.print(f"已写入 / written: {out_file}")
 
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
         issue: bool = typer.Option(False, "--issue", help="发布：把清单指标写入地块（留痕）/ store the limits on the parcel"),
         store: str | None = StoreOpt,
     ) -> None:
-        """储备地块标准地指标清单 / the 标准地 indicator sheet of a reserve parcel."""
+        """储备地块标准地指标清单（默认只列已核实规则）/ the 标准地 indicator sheet of a reserve parcel (confirmed rules unless --rules names sets)."""
         from services.standard_land import parcel_indicator_sheet
         from gis.errors import InputError, NotFoundError
 

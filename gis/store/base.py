@@ -1001,6 +1001,56 @@ class Store(ABC):
     def _lock_suffix(self) -> str:
         return ""
 
+    def update_columns(self, name: str, values: pd.DataFrame, *, user: str, reason: str, action: str = "update") -> int:
+        """Set columns of many features at once (`values`: an `id` column and the columns to set),
+        adding missing columns, with one history row per changed feature; all or nothing.
+
+        Why beside `update_feature`: a store-wide recomputation (a migration of derived columns
+        such as areas) would otherwise be one transaction per feature. The layer is locked
+        against every other writer for the whole write; lock waits are bounded as everywhere."""
+        check_layer_name(name)
+        if "id" not in values.columns:
+            raise InputError("批量更新缺少 id 列。")
+        targets = [check_column_name(c) for c in values.columns if c != "id"]
+        for c in targets:
+            if c in RESERVED_COLUMNS:
+                raise InputError(f"字段 {c} 不可修改。")
+        at = now_iso()
+        by_id = {str(r["id"]): r for r in values.to_dict("records")}
+        with self._writing(f"图层 {name}") as cur:
+            if not self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)):
+                raise NotFoundError(f"图层 {name} 不存在。")
+            self._lock_layer(cur, name, exclusive=True)
+            cols = self._table_columns(cur, name)
+            for c in targets:
+                if c not in cols:
+                    kind = column_kind(values[c])
+                    self._add_column(cur, name, c, kind)
+                    cols[c] = kind
+            select = ", ".join([quote(c) for c in cols] + [self._geom_select()])
+            rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)}")
+            geoms = self._geom_from_db([r[len(cols)] for r in rows])
+            params, hist = [], []
+            for row, geom in zip(rows, geoms):
+                old = {c: _from_db(row[i], cols[c]) for i, c in enumerate(cols)}
+                new_values = by_id.get(str(old["id"]))
+                if new_values is None:
+                    continue
+                new = dict(old)
+                for c in targets:
+                    new[c] = to_db_value(new_values[c], cols[c])
+                if all(new[c] == old[c] for c in targets):
+                    continue
+                params.append([new[c] for c in targets] + [old["id"]])
+                hist.append((name, old["id"], action, user, at, reason, feature_json(old, geom), feature_json(new, geom)))
+            if params:
+                sets = ", ".join(f"{quote(c)} = ?" for c in targets)
+                cur.executemany(self._q(f"UPDATE {quote(name)} SET {sets} WHERE id = ?"), params)
+                self._insert_history(cur, hist)
+                self._after_layer_write(cur, name)
+        self._column_cache.pop(name, None)
+        return len(params)
+
     def history(self, name: str | None = None, fid: str | None = None) -> pd.DataFrame:
         columns = ["hid", "layer", "feature_id", "action", "user", "at", "reason", "old", "new"]
         if "\x00" in (name or "") + (fid or ""):

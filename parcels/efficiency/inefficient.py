@@ -48,7 +48,7 @@ def _bool(parcels: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def parcel_areas(parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(area_m2, area_mu): the layer's area_mu where filled, else the ellipsoidal geometry area."""
+    """(area_m2, area_mu): the layer's area_mu where filled, else the geometry's plane area in the survey CRS (gis.crs)."""
     mu = parcel_area_mu(parcels)
     return mu * M2_PER_MU, mu
 

@@ -41,7 +41,7 @@ class LandResolution:
 
 def parcel_area_mu(parcels: pd.DataFrame) -> np.ndarray:
     """Area in 亩 of each parcel: the layer's `area_mu` where filled, else from the geometry
-    (ellipsoidal, EPSG:4546, via `gis.crs`), never in degrees."""
+    (plane area in the survey CRS, the registered 宗地面积, via `gis.crs.area_mu`), never in degrees."""
     n = len(parcels)
     out = np.full(n, np.nan)
     if "area_mu" in parcels.columns:

@@ -51,8 +51,8 @@ How the numbers are made (an official can redo every step by hand; 万元 unless
     a park whose leading industry matches (光电产业园 ← 数字光电, 防爆电气/机械装备产业园 ← 防爆装备,
     中医药 parks ← 中医药, 科技产业园/冷链物流 ← 生产性服务业; the park drawn in proportion to its free
     room; any park when those are full), so each park holds one compact estate, with 20 m roads
-    between parcels; corners are then moved inward by up to 4 % (≤ 6 m). Areas are ellipsoidal
-    (``gis.crs.area_m2``). 容积率 and 建筑系数 are drawn per industry, a few low on purpose
+    between parcels; corners are then moved inward by up to 4 % (≤ 6 m). Areas are the plane
+    (``gis.crs.plane_area_m2``, the registered plane area). 容积率 and 建筑系数 are drawn per industry, a few low on purpose
     (低效用地 candidates). Tenants stand on free ground at the edge of their park's estate. 辖区
     follows the park (a ``district`` column on the parks wins; else a keyword table, schematic).
 
@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import MEASURE_EPSG, STORE_EPSG, area_m2, m2_to_mu, reproject, to_measure
+from gis.crs import MEASURE_EPSG, STORE_EPSG, ellipsoid_area_m2, m2_to_mu, plane_area_m2, reproject, to_measure
 from parcels.schema import ENTERPRISES, INDUSTRIAL_PARCELS
 
 __all__ = [
@@ -704,7 +704,7 @@ def generate_enterprises(
     polys = reproject(polys_m, MEASURE_EPSG, STORE_EPSG)
     n_par = len(polys)
     parcel_ids = np.array([f"IP-{k + 1:04d}" for k in range(n_par)], dtype=object)
-    a_m2 = area_m2(polys)
+    a_m2 = plane_area_m2(polys)
     a_mu = m2_to_mu(a_m2)
     req_parcels: dict[int, list[int]] = {}
     for p, r in enumerate(parcel_req):
@@ -731,6 +731,7 @@ def generate_enterprises(
             "building_coverage": np.round(coverage, 1),
             "idle": idle,
             "area_m2": a_m2,
+            "ellipsoid_area_m2": ellipsoid_area_m2(polys),
             "area_mu": a_mu,
         },
         geometry=shapely.multipolygons(polys, indices=np.arange(n_par)),

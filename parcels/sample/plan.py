@@ -26,7 +26,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from gis.crs import STORE_EPSG, area_m2, m2_to_mu
+from gis.crs import STORE_EPSG, ellipsoid_area_m2, m2_to_mu, plane_area_m2
 from parcels.schema import LANDMARKS, PARK_ZONES, RESERVE_PARCELS, ROADS, ZONE_BOUNDARY, Layer
 from parcels.sample.sketch import Frame, SketchError, fit_area, multi
 
@@ -194,7 +194,7 @@ def _north_part(east: float) -> BaseGeometry:
 
 
 def _zone_geometries() -> tuple[BaseGeometry, BaseGeometry]:
-    """(current zone, expansion): both fitted to the plan's areas on the ellipsoid."""
+    """(current zone, expansion): both fitted to the plan's areas (plane area in the survey CRS)."""
     sx0, sx1, sy0, sy1 = _SOUTH_PART
     south = SOUTH.rect(sx0, sx1, sy0, sy1)
     _, current = fit_area(
@@ -323,9 +323,11 @@ def _frame(layer: Layer, rows: list[dict], geoms: list[BaseGeometry]) -> gpd.Geo
     """A GeoDataFrame with exactly the layer's schema columns (in order) plus `geometry`."""
     geo = np.asarray(geoms, dtype=object)
     if any(f.name == "area_m2" for f in layer.fields):
-        m2 = area_m2(geo)
-        for row, a in zip(rows, m2):
+        m2 = plane_area_m2(geo)
+        ell = ellipsoid_area_m2(geo)
+        for row, a, e in zip(rows, m2, ell):
             row["area_m2"] = float(a)
+            row["ellipsoid_area_m2"] = float(e)
             row["area_mu"] = float(m2_to_mu(a))
     data = {f.name: _column([r.get(f.name) for r in rows], f.dtype) for f in layer.fields}
     return gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geo, crs=STORE_EPSG), crs=STORE_EPSG)

@@ -9,8 +9,8 @@ linear map is off by centimetres over a few km, which does not matter for a sket
 position is known only to a few hundred metres anyway.
 
 Areas are never taken from the sketch's metres: `fit_area` solves one free coordinate of a
-shape until `gis.crs.area_m2` (the ellipsoidal area the product reports) hits the target, so a
-park that the plan sizes at 280 亩 measures 280 亩 in every export.
+shape until `gis.crs.plane_area_m2` (the plane area in the survey CRS, the product's `area_m2`)
+hits the target, so a park that the plan sizes at 280 亩 measures 280 亩 in every export.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gis.crs import area_m2
+from gis.crs import plane_area_m2
 
 # CGCS2000 ellipsoid (identical to GRS80 to well below a millimetre for this purpose).
 _A = 6378137.0
@@ -92,7 +92,7 @@ def multi(geom: BaseGeometry) -> BaseGeometry:
 
 
 def geom_area_m2(geom: BaseGeometry) -> float:
-    return float(area_m2(np.array([geom], dtype=object))[0])
+    return float(plane_area_m2(np.array([geom], dtype=object))[0])
 
 
 def fit_area(
@@ -102,7 +102,7 @@ def fit_area(
     hi: float,
     rel_tol: float = 1e-9,
 ) -> tuple[float, BaseGeometry]:
-    """Solve the free coordinate `t` in [lo, hi] so that the ellipsoidal area of build(t) is target.
+    """Solve the free coordinate `t` in [lo, hi] so that the plane area (survey CRS) of build(t) is target.
 
     The area must grow with `t` (move the edge away from the fixed ones). Regula falsi with the
     Illinois step: the area is nearly linear in one edge, so it converges in a handful of

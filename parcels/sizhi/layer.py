@@ -30,7 +30,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry import Polygon
 
-from gis.crs import MEASURE_EPSG, STORE_EPSG, area_m2, areal_scale, m2_to_mu, reproject, to_measure
+from gis.crs import MEASURE_EPSG, STORE_EPSG, areal_scale, ellipsoid_area_m2, plane_area_m2, m2_to_mu, reproject, to_measure
 from gis.errors import RowError
 from parcels.schema import GEOMETRY_SOURCES
 from parcels.sizhi.parse import LocationTextError, ParsedLocation, parse_location
@@ -111,6 +111,8 @@ def re_resolve_layer(
     roads: gpd.GeoDataFrame,
     landmarks: gpd.GeoDataFrame | None,
     clip=None,
+    *,
+    max_parcel_mu: float | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Re-resolve every feature's `location`; redraw schematic geometry, never surveyed/digitized.
 
@@ -121,7 +123,7 @@ def re_resolve_layer(
     kept).
     """
     _validate(parcels)
-    resolver = Resolver(roads, landmarks, clip)
+    resolver = Resolver(roads, landmarks, clip, max_parcel_mu=max_parcel_mu)
     out = parcels.copy()
     n = len(out)
     geom_col = out.geometry.name
@@ -130,9 +132,11 @@ def re_resolve_layer(
     old_m = np.empty(n, dtype=object)
     if has_geom.any():
         old_m[has_geom] = to_measure(old[has_geom])
-    old_area = np.zeros(n)
+    old_area = np.zeros(n)  # ellipsoidal: what a redrawn sketch keeps wherever it lands
+    old_plane = np.zeros(n)  # plane area in the survey CRS: what the report and area_m2 say
     if has_geom.any():
-        old_area[has_geom] = area_m2(old[has_geom])
+        old_area[has_geom] = ellipsoid_area_m2(old[has_geom])
+        old_plane[has_geom] = plane_area_m2(old[has_geom])
 
     sources = [_text(s) for s in out["geometry_source"].tolist()]
     texts = [_text(t) for t in out["location"].tolist()]
@@ -164,8 +168,8 @@ def re_resolve_layer(
             "ambiguity": float(r.ambiguity) if r else 1.0,
             "candidate_count": int(r.candidate_count) if r else 0,
             "resolved_area_m2": float(r.area_m2) if r else 0.0,
-            "area_m2_before": float(old_area[i]),
-            "area_m2_after": float(old_area[i]),
+            "area_m2_before": float(old_plane[i]),
+            "area_m2_after": float(old_plane[i]),
             "share_inside": _share_inside(old_m[i], r),
             "note": "；".join(r.notes) if r else "无位置文字，几何未改动",
         }
@@ -210,7 +214,7 @@ def re_resolve_layer(
             continue
         new_geoms[i] = geom
         report[i]["action"] = "updated"
-        report[i]["area_m2_after"] = float(area_m2(np.array([geom], dtype=object))[0])
+        report[i]["area_m2_after"] = float(plane_area_m2(np.array([geom], dtype=object))[0])
         occupied = _polygonal(occupied.union(piece))
 
     updated = np.array([row["action"] == "updated" for row in report], dtype=bool)
@@ -221,6 +225,11 @@ def re_resolve_layer(
             col = out["area_m2"].astype("float64").to_numpy(copy=True)
             col[updated] = np.round(after[updated], 2)
             out["area_m2"] = col
+        if "ellipsoid_area_m2" in out.columns or "area_m2" in out.columns:
+            col = (out["ellipsoid_area_m2"].astype("float64").to_numpy(copy=True) if "ellipsoid_area_m2" in out.columns
+                   else np.full(n, np.nan))
+            col[updated] = np.round(ellipsoid_area_m2(new_geoms[updated]), 2)
+            out["ellipsoid_area_m2"] = col
         if "area_mu" in out.columns:
             col = out["area_mu"].astype("float64").to_numpy(copy=True)
             col[updated] = m2_to_mu(np.round(after[updated], 2))

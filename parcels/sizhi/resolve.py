@@ -48,7 +48,15 @@ the text was not understood, so the area may be too large), "missing", "unmet" (
 交叉口 do not meet), "empty" (the constraints contradict each other or lie outside the clip),
 "no_constraints" (nothing readable), "detached" (an area satisfies the directions but borders
 none of the named features, e.g. they lie outside the clip: geometry returned for display,
-ambiguity 1, never used to redraw a parcel).
+ambiguity 1, never used to redraw a parcel), "underbounded" and "oversized" (below).
+
+A text never pins a parcel unless it bounds it on at least two sides: the directional sides
+named (以南 / 东至 …, distinct), a 交叉口 counting as two and a 两侧 corridor as one. A result bounded on
+fewer (“雪枫路以南”) is "underbounded" — the clip, not the text, decides how far it reaches; and
+a candidate larger than the largest plausible parcel (`max_parcel_mu`, setting
+`LANDGIS_SIZHI_MAX_MU`, default `DEFAULT_MAX_PARCEL_MU`; all candidates together) is "oversized". Neither is "resolved"
+(so neither ever redraws a parcel), and ambiguity then also reflects the candidate area: at
+least 1 − (largest plausible parcel) / (candidate area), and at least 0.5 when underbounded.
 """
 
 from __future__ import annotations
@@ -67,7 +75,7 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon, box as make_box
 from shapely.geometry.base import BaseGeometry
 
-from gis.crs import MEASURE_EPSG, STORE_EPSG, area_m2, m2_to_mu, reproject, to_measure
+from gis.crs import MEASURE_EPSG, STORE_EPSG, m2_to_mu, plane_area_m2, reproject, to_measure
 from gis.errors import InputError, RowError
 from parcels.sizhi.parse import Constraint, ParsedLocation
 
@@ -83,7 +91,25 @@ MEET_TOL_M = 100.0
 MARGIN_M = 3000.0
 MIN_PIECE_M2 = 200.0
 
-STATUSES = ("resolved", "partial", "detached", "missing", "unmet", "empty", "no_constraints")
+STATUSES = ("resolved", "partial", "detached", "underbounded", "oversized", "missing", "unmet", "empty", "no_constraints")
+DEFAULT_MAX_PARCEL_MU = 3000.0
+"""Largest plausible parcel a 四至 text may pin (2 km²), in 亩. Far above any 宗地 the plan sizes
+(Table 2's parcels are 180–275 亩; the largest single projects, 数控装备制造项目 and 华为应用技术产业园
+二期, 500 亩), and above the blocks of the bundled schematic road sketch (≤ ≈1 900 亩), so a coarse
+road network alone does not refuse a text that names a block; a 52 km² half-plane is refused.
+A setting (`LANDGIS_SIZHI_MAX_MU`), not a rule: with the zone's real road network, lower it to
+its largest 宗地."""
+MIN_SIDES = 2
+"""A text bounding the land on fewer sides than this leaves it open: never "resolved"."""
+
+
+def bounded_sides(parsed: ParsedLocation) -> int:
+    """Sides the text bounds: distinct directions (N/S/E/W), a 交叉口 (two roads meeting) counts 2,
+    a 两侧 corridor 1; 附近 (near X) bounds nothing."""
+    directions = {c.side for c in parsed.constraints if c.side in ("N", "S", "E", "W")}
+    crossings = sum(2 for c in parsed.constraints if c.side == "at" and c.with_)
+    corridors = sum(1 for c in parsed.constraints if c.side == "both")
+    return len(directions) + crossings + corridors
 _FORMER = ("原", "旧", "老", "前")
 
 
@@ -438,8 +464,9 @@ class Resolver:
     `resolve_location` builds one per call; `re_resolve_layer` builds one for a whole layer.
     """
 
-    def __init__(self, roads: gpd.GeoDataFrame | None, landmarks: gpd.GeoDataFrame | None, clip=None):
+    def __init__(self, roads: gpd.GeoDataFrame | None, landmarks: gpd.GeoDataFrame | None, clip=None, *, max_parcel_mu: float | None = None):
         self.notes: list[str] = []
+        self.max_parcel_mu = float(max_parcel_mu) if max_parcel_mu else DEFAULT_MAX_PARCEL_MU
         self.roads = _build_layer(roads, "road", "道路", self.notes)
         self.landmarks = _build_layer(landmarks, "landmark", "地标", self.notes)
         self.clip_m = self._clip_to_measure(clip)
@@ -456,6 +483,30 @@ class Resolver:
             for k, idx in layer.by_alias.items():
                 keys.setdefault(k, f"{layer.names[idx[0]]}（别名 {k}）")
         self._all_keys = keys
+
+    def _pinned(self, parsed: ParsedLocation, status: str, ambiguity: float, bounded: bool,
+                total_m2: float, notes: list[str]) -> tuple[str, float]:
+        """Status and ambiguity once the text's bounds and the candidate's size are weighed
+        (module docstring): an under-bounded or oversized area is never "resolved"."""
+        max_m2 = self.max_parcel_mu * 10000 / 15
+        if total_m2 > 0:
+            ambiguity = max(ambiguity, 1.0 - min(1.0, max_m2 / total_m2))
+        if status not in ("resolved", "partial"):
+            return status, ambiguity
+        sides = bounded_sides(parsed)
+        if not bounded and sides < MIN_SIDES:
+            notes.append(
+                f"位置文字只限定了 {sides} 个方向（至少需要两个方向，如“某路以南、某路以西”），"
+                f"候选区域（约 {total_m2 * 15 / 10000:,.0f} 亩）由裁剪范围而非文字决定，不能据此确定地块位置。"
+            )
+            return "underbounded", max(ambiguity, 0.5)
+        if total_m2 > max_m2:
+            notes.append(
+                f"候选区域约 {total_m2 * 15 / 10000:,.0f} 亩，大于单宗地块的合理上限 {self.max_parcel_mu:,.0f} 亩"
+                "（设置 LANDGIS_SIZHI_MAX_MU），不能据此确定地块位置。"
+            )
+            return "oversized", ambiguity
+        return status, ambiguity
 
     @staticmethod
     def _clip_to_measure(clip) -> BaseGeometry | None:
@@ -711,13 +762,14 @@ class Resolver:
                 f"候选区域与所列参照物均不相邻（最近约 {float(shapely.distance(result_m, shapely.union_all(ref_geoms))):.0f} 米），仅满足方位关系；"
                 "请核对高新区范围或道路数据。"
             )
+        status, ambiguity = self._pinned(parsed, status, ambiguity, bounded, total, notes)
         return Resolution(
             parsed,
             geom,
             status,
             ambiguity=ambiguity,
             candidate_count=len(groups),
-            area_m2=float(area_m2(np.array([geom], dtype=object))[0]),
+            area_m2=float(plane_area_m2(np.array([geom], dtype=object))[0]),
             bounded=bounded,
             notes=notes,
             geometry_m=result_m,
@@ -731,6 +783,8 @@ def resolve_location(
     roads: gpd.GeoDataFrame,
     landmarks: gpd.GeoDataFrame | None,
     clip: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    *,
+    max_parcel_mu: float | None = None,
 ) -> Resolution:
     """Resolve one parsed text against the reference layers (EPSG:4490); see the module docstring."""
-    return Resolver(roads, landmarks, clip).resolve(parsed)
+    return Resolver(roads, landmarks, clip, max_parcel_mu=max_parcel_mu).resolve(parsed)

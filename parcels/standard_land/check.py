@@ -22,6 +22,18 @@ from parcels.standard_land.inputs import ProjectInputError, attach_context, norm
 from parcels.standard_land.rules import Rule, RuleSet, RuleSetInfo, bound_rules_from_parcel, drop_loaded_copies
 
 
+SCHEMATIC_AREA_NOTE = (
+    "用地面积取自示意几何（schematic），不是实测或登记的宗地面积，据此算出的投资强度、容积率等仅供参考；"
+    "正式审查请以勘测定界或不动产登记面积为准（导入实测宗地后重新核查）。"
+)
+"""Beside every area taken from a sketch (SPEC §6): the sheet, the check, the map say it."""
+
+
+def schematic_area(parcel: dict | None) -> bool:
+    """True when the parcel's area comes from schematic (sketched) geometry."""
+    return bool(parcel) and parcel.get("geometry_source") == "schematic"
+
+
 def _parcel_area_mu(parcel: dict) -> float | None:
     for key, factor in (("area_mu", 1.0), ("area_m2", 15 / 10000)):
         v = parcel.get(key)
@@ -41,8 +53,15 @@ class CheckResult:
     rule_sets: list[RuleSetInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    land_area: dict | None = None
+    """Where the land area came from when a parcel gave it (`mu`, `m2`, `geometry_source`,
+    `schematic`, `note`); None when the project stated its own land area."""
+
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "indicators": self.indicators}
+        out = {"verdict": self.verdict, "indicators": self.indicators}
+        if self.land_area is not None:
+            out["land_area"] = self.land_area
+        return out
 
     @property
     def provisional(self) -> bool:
@@ -101,6 +120,9 @@ def check_project(project: dict, rules: RuleSet, parcel: dict | None = None) -> 
     if parcel is not None:
         # The parcel's issued sheet binds too; a copy of a rule already loaded is not listed twice.
         bound = [(0, r) for r in drop_loaded_copies(bound_rules_from_parcel(parcel), rules)]
+    admitted = rules.admits(bound)
+    held_back = [r for _, r in bound if (0, r) not in admitted]
+    bound = admitted
     long = engine.match_rules(ctx, rules.rules, bound)
     ev = engine.evaluate(ctx, long)
     records = engine.indicator_records(ctx, ev, 0)
@@ -111,10 +133,17 @@ def check_project(project: dict, rules: RuleSet, parcel: dict | None = None) -> 
         raise ProjectInputError(
             "没有适用于该项目的标准地控制指标，无法核查。",
             [RowError(None, "industry_code", f"{what}；用途 {ctx['use'].iloc[0] or '未知'}；阶段 {ctx['phase'].iloc[0]}：所选规则集（{'、'.join(rules.names) or '无'}）中没有适用的规则。标准地指标适用于工业（制造业 13–43）和仓储（59）项目")],
-            hint="请核对行业代码、地块和 --rules 所选规则集。",
+            hint="请核对行业代码、地块和 --rules 所选规则集。" + (
+                "未指定规则集时只采用已核实规则；仓储等用途目前只有未核实规则（如 warehouse_guideline），须用 --rules 点名参考。"
+                if rules.confirmed_only else ""),
         )
     verdict = engine.verdicts(ctx, ev).iloc[0]
     notes = _notes(ctx, parcel)
+    if rules.selection_note():
+        notes.insert(0, rules.selection_note())
+    if held_back:
+        notes.insert(1, f"地块已登记的指标清单中有 {len(held_back)} 项为未核实或示例值（"
+                     + "、".join(f"{r.name} {r.requirement()}" for r in held_back) + "），默认不参与判定。")
     row = ctx.iloc[0]
     echo = {k: (None if pd.isna(row[k]) else row[k]) for k in (
         "name", "parcel_id", "industry_code", "industry_code_2002", "phase", "land_mu", "land_m2", "use", "park", "district")}
@@ -123,7 +152,17 @@ def check_project(project: dict, rules: RuleSet, parcel: dict | None = None) -> 
     for _, r in bound:
         if all(s.id != r.rule_set for s in sets):
             sets.append(RuleSetInfo(r.rule_set, r.rule_set_name, "地块已登记的标准地指标清单", r.status))
-    return CheckResult(verdict, records, echo, parcel, sets, notes)
+    land_area = None
+    if parcel is not None and bool(row["land_from_parcel"]):
+        flagged = schematic_area(parcel)
+        land_area = {
+            "mu": float(row["land_mu"]), "m2": float(row["land_m2"]), "from_parcel": str(row["parcel_id"]),
+            "geometry_source": parcel.get("geometry_source"), "schematic": flagged,
+            "note": SCHEMATIC_AREA_NOTE if flagged else "",
+        }
+        if flagged:
+            notes.insert(0, SCHEMATIC_AREA_NOTE)
+    return CheckResult(verdict, records, echo, parcel, sets, notes, land_area)
 
 
 def _notes(ctx: pd.DataFrame, parcel: dict | None) -> list[str]:

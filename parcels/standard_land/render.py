@@ -35,7 +35,7 @@ th{background:#eef3f8}td.num{text-align:right;white-space:nowrap}td.nw{white-spa
 .verdict-pass{background:#c6efce;color:#006100}.verdict-fail{background:#ffc7ce;color:#9c0006}.verdict-incomplete{background:#e0e0e0;color:#333}
 .badge{display:inline-block;padding:1px 6px;border-radius:3px;font-size:12px;white-space:nowrap;margin:1px 0}
 .status-confirmed{background:#c6efce;color:#006100}.status-unverified{background:#ffb347;color:#5a2d00;font-weight:bold}
-.status-sample{background:#ff6b6b;color:#fff;font-weight:bold}.mapping{background:#fff3cd;color:#7a5b00;border:1px dashed #c9a100}
+.status-sample{background:#ff6b6b;color:#fff;font-weight:bold}.schematic{background:#fff;color:#9c0006;border:1px dashed #9c0006;font-weight:bold}.mapping{background:#fff3cd;color:#7a5b00;border:1px dashed #c9a100}
 .decisive{color:#9c0006;font-weight:bold}.pass-true{color:#006100;font-weight:bold}.pass-false{color:#9c0006;font-weight:bold}.pass-none{color:#666;font-weight:bold}
 tr.secondary td{color:#666;background:#fafafa}.warn{background:#fff3cd;border:1px solid #e0c36a;padding:8px 12px;margin:10px 0}
 .na{background:#eef3f8;border:1px solid #9db8d2;padding:10px 14px;margin:10px 0;font-size:15px}
@@ -71,7 +71,7 @@ CHECK_TEMPLATE = BADGES + """<!DOCTYPE html>
 <table class="meta">
 <tr><td>项目名称</td><td>{{ p.name or '（未填写）' }}</td></tr>
 <tr><td>{{ v.label('parcel_id') }}</td><td>{{ p.parcel_id or '（未指定地块）' }}{% if parcel and parcel.name %}　{{ parcel.name }}{% endif %}</td></tr>
-<tr><td>{{ v.label('land_area_mu') }}</td><td>{{ fmt(p.land_mu) }} {{ v.unit('land_area_mu') }}（{{ fmt(p.land_m2, 2) }} {{ v.unit('area_m2') }}）</td></tr>
+<tr><td>{{ v.label('land_area_mu') }}</td><td>{{ fmt(p.land_mu) }} {{ v.unit('land_area_mu') }}（{{ fmt(p.land_m2, 2) }} {{ v.unit('area_m2') }}）{% if r.land_area and r.land_area.schematic %} <span class="badge schematic">示意几何面积</span><div class="small">{{ r.land_area.note }}</div>{% endif %}</td></tr>
 <tr><td>用地用途</td><td>{{ p.use or '未知' }}{% if p.district %}　辖区：{{ p.district }}{% endif %}{% if p.park %}　园区：{{ p.park }}{% endif %}</td></tr>
 <tr><td>行业（GB/T 4754-2017）</td><td>{{ p.industry_code or '（未填写）' }} {{ p.industry_name }}</td></tr>
 <tr><td>检查阶段</td><td>{{ p.phase }}</td></tr>
@@ -115,7 +115,7 @@ SHEET_TEMPLATE = BADGES + """<!DOCTYPE html>
 <tr><td>{{ v.label('district') }}</td><td>{{ d.parcel.district or '' }}</td></tr>
 <tr><td>位置</td><td>{{ d.parcel.location or '' }}</td></tr>
 <tr><td>用途</td><td>{{ d.parcel.use or '未知' }}</td></tr>
-<tr><td>{{ v.label('area_mu') }}</td><td>{% if d.parcel.area_mu is not none %}{{ fmt(d.parcel.area_mu) }} {{ v.unit('area_mu') }}（{{ fmt(d.parcel.area_m2, 2) }} {{ v.unit('area_m2') }}）{% endif %}</td></tr>
+<tr><td>{{ v.label('area_mu') }}</td><td>{% if d.parcel.area_mu is not none %}{{ fmt(d.parcel.area_mu) }} {{ v.unit('area_mu') }}（{{ v.label('area_m2') }} {{ fmt(d.parcel.area_m2, 2) }} {{ v.unit('area_m2') }}{% if d.parcel.ellipsoid_area_m2 is not none %}；{{ v.label('ellipsoid_area_m2') }} {{ fmt(d.parcel.ellipsoid_area_m2, 2) }} {{ v.unit('ellipsoid_area_m2') }}{% endif %}）{% endif %}{% if d.area_schematic %} <span class="badge schematic">示意几何面积</span><div class="small">{{ d.area_note }}</div>{% endif %}</td></tr>
 <tr><td>拟引进行业</td><td>{% if d.industry_code %}{{ d.industry_code }} {{ d.industry_name }}（GB/T 4754-2017）{% else %}未指定{% endif %}</td></tr>
 </table>
 {% if not d.applicable %}
@@ -267,12 +267,15 @@ def check_workbook(result) -> Workbook:
         (vocabulary.label("parcel_id"), p.get("parcel_id") or "（未指定地块）"),
         (vocabulary.label_with_unit("land_area_mu"), p.get("land_mu")),
         ("用地面积(平方米)", round(p["land_m2"], 2) if p.get("land_m2") is not None else None),
+        ("面积说明", result.land_area["note"] if result.land_area and result.land_area["schematic"] else ""),
         ("用地用途", p.get("use") or "未知"),
         ("行业代码(GB/T 4754-2017)", f"{p.get('industry_code') or ''} {p.get('industry_name') or ''}".strip() or "（未填写）"),
         ("检查阶段", p.get("phase")),
         ("结论", VERDICT_LABELS[result.verdict]),
     ])
     ws.cell(row=start - 2, column=2).fill = _fill(VERDICT_FILL[result.verdict])
+    if result.land_area and result.land_area["schematic"]:
+        ws.cell(row=start - 6, column=2).fill = _fill(STATUS_FILL["sample"])
     if result.provisional:
         ws.cell(row=start - 1, column=1, value="注意").font = Font(bold=True, color="9C0006")
         ws.cell(row=start - 1, column=2, value=PROVISIONAL_TEXT).fill = _fill(STATUS_FILL["unverified"])
@@ -316,9 +319,13 @@ def sheet_workbook(sheet) -> Workbook:
         (vocabulary.label("district"), pa.get("district")), ("位置", pa.get("location")),
         ("用途", pa.get("use")), (vocabulary.label_with_unit("area_mu"), pa.get("area_mu")),
         (vocabulary.label_with_unit("area_m2"), pa.get("area_m2")),
+        (vocabulary.label_with_unit("ellipsoid_area_m2"), pa.get("ellipsoid_area_m2")),
+        ("面积说明", d["area_note"]),
         ("拟引进行业", f"{d['industry_code']} {d['industry_name']}" if d["industry_code"] else "未指定"),
         ("是否适用标准地", "适用" if d["applicable"] else "不适用"),
     ])
+    if d["area_schematic"]:
+        ws.cell(row=start - 4, column=2).fill = _fill(STATUS_FILL["sample"])
     if not d["applicable"]:
         ws.cell(row=start, column=1, value="说明").font = Font(bold=True)
         ws.cell(row=start, column=2, value=d["message"]).fill = _fill("DCE6F1")

@@ -158,7 +158,7 @@ def review_production(actuals: pd.DataFrame, commitments: pd.DataFrame | dict, r
                            district=ctx("district"), errors=errors)
     per_parcel = _commitment_rules(com, rules)
     pids = frame["parcel_id"].tolist()
-    bound = [(i, r) for i, pid in enumerate(pids) if pid in per_parcel for r in per_parcel[pid]]
+    bound = rules.admits([(i, r) for i, pid in enumerate(pids) if pid in per_parcel for r in per_parcel[pid]])
     long = engine.match_rules(frame, rules.rules, bound)
     ev = engine.evaluate(frame, long)
     verdict = engine.verdicts(frame, ev)

@@ -24,6 +24,9 @@ File format (see the bundled files in `parcels/rules/`)::
     phase = ["出让", "竣工", "达产"]      # default: all three
     source = "…"                         # optional, overrides the set's
     status = "confirmed"                 # optional, overrides the set's
+    citable = false                      # optional (set or rule; default true): the source is not one
+                                         # an official can cite (an exam bank, a garbled repost):
+                                         # every output shows NOT_CITABLE beside it
     note = "…"                           # optional
     slot = "3"                           # optional: Henan "3+N+1" slot ("3", "N", "1")
 
@@ -45,8 +48,11 @@ from gis.errors import InputError, RowError
 from parcels.standard_land.indicators import INDICATORS, OPS, PHASES, STATUS_LABELS, STATUSES, USES, requirement_text
 from parcels.standard_land.industry import RULES_DIR, MAPPING_FILE, expand_codes, load_mapping
 
-SET_KEYS = {"id", "name", "source", "status", "edition", "industry_code_system", "note", "description", "rule", "slot"}
-RULE_KEYS = {"id", "key", "op", "operator", "limit", "unit", "scope", "phase", "source", "status", "note", "slot"}
+SET_KEYS = {"id", "name", "source", "status", "citable", "edition", "industry_code_system", "note", "description", "rule", "slot"}
+RULE_KEYS = {"id", "key", "op", "operator", "limit", "unit", "scope", "phase", "source", "status", "citable", "note", "slot"}
+
+NOT_CITABLE = "不可作为正式依据引用"
+"""Shown beside a source marked `citable = false`: officials must not put it into a document."""
 SCOPE_KEYS = ("industry", "industry_2002", "use", "park", "district", "parcel")
 SLOT_KEYS = {"slot", "name", "note", "status", "candidates"}
 
@@ -122,6 +128,7 @@ class Rule:
     rule_set_name: str
     note: str = ""
     slot: str | None = None
+    citable: bool = True
 
     @property
     def name(self) -> str:
@@ -148,6 +155,7 @@ class Rule:
             "rule_set": self.rule_set,
             "note": self.note,
             "slot": self.slot,
+            "citable": self.citable,
         }
 
 
@@ -160,6 +168,7 @@ class RuleSetInfo:
     note: str = ""
     slots: tuple[dict, ...] = ()
     origin: str = ""
+    citable: bool = True
 
     @property
     def status_label(self) -> str:
@@ -168,10 +177,42 @@ class RuleSetInfo:
 
 @dataclass
 class RuleSet:
-    """The rules in force for a check: one or more rule sets, concatenated in load order."""
+    """The rules in force for a check: one or more rule sets, concatenated in load order.
+
+    `confirmed_only`: this is the default selection (no rule set named, SPEC §6): only
+    `confirmed` rules decide, rules bound to a parcel or a commitment included; `left_out` holds
+    the bundled rules that were not used, so an output can say what an official may opt into."""
 
     rules: list[Rule]
     sets: list[RuleSetInfo] = field(default_factory=list)
+    confirmed_only: bool = False
+    left_out: list[Rule] = field(default_factory=list)
+
+    def only_confirmed(self) -> RuleSet:
+        """The confirmed rules of these sets; sets left with no rule are dropped."""
+        kept = [r for r in self.rules if r.status == "confirmed"]
+        used = {r.rule_set for r in kept}
+        return RuleSet(kept, [s for s in self.sets if s.id in used], True, [r for r in self.rules if r.status != "confirmed"])
+
+    def admits(self, bound: list) -> list:
+        """Rules bound to a parcel/commitment ((row, Rule) pairs or Rules) that may decide under this selection."""
+        if not self.confirmed_only:
+            return list(bound)
+        return [b for b in bound if (b[1] if isinstance(b, tuple) else b).status == "confirmed"]
+
+    def selection_note(self) -> str | None:
+        """Chinese note of the default selection: what decided, what was left out and how to opt in."""
+        if not self.confirmed_only:
+            return None
+        left: dict[str, tuple[str, str, int]] = {}
+        for r in self.left_out:
+            name, status, n = left.get(r.rule_set, (r.rule_set_name, r.status, 0))
+            left[r.rule_set] = (name, status, n + 1)
+        text = "未指定规则集：仅采用已核实（confirmed）规则判定。"
+        if left:
+            text += "未采用：" + "；".join(f"{name}（{r_id}，{STATUS_LABELS.get(st, st)}，{n} 条）" for r_id, (name, st, n) in left.items())
+            text += "。如需参考，请用 --rules 或 ?rules= 指定规则集，结果将逐项标注其状态。"
+        return text
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -257,6 +298,10 @@ def parse_rule_set(data: dict, origin: str, default_id: str) -> tuple[RuleSetInf
     set_name = str(data.get("name") or set_id)
     set_source = str(data.get("source") or "")
     set_status = data.get("status", "unverified")
+    set_citable = data.get("citable", True)
+    if not isinstance(set_citable, bool):
+        errors.append(RowError(None, "citable", f"规则文件 {origin}：citable 应为 true 或 false"))
+        set_citable = True
     if set_status not in STATUSES:
         errors.append(RowError(None, "status", f"规则文件 {origin}：status“{set_status}”无效（应为 {'/'.join(STATUSES)}）"))
     raw_rules = data.get("rule", [])
@@ -301,6 +346,12 @@ def parse_rule_set(data: dict, origin: str, default_id: str) -> tuple[RuleSetInf
         source = str(raw.get("source") or set_source).strip()
         if not source:
             errors.append(RowError(i, "source", f"{where}：缺少来源 source（每条规则都必须注明出处）"))
+        citable = raw.get("citable", set_citable)
+        if not isinstance(citable, bool):
+            errors.append(RowError(i, "citable", f"{where}：citable 应为 true 或 false"))
+            citable = True
+        if not citable and NOT_CITABLE not in source:
+            source = f"{source}（{NOT_CITABLE}）"
         scope = _parse_scope(raw.get("scope"), where, i, errors)
         if len(errors) > n_before:
             continue
@@ -309,7 +360,7 @@ def parse_rule_set(data: dict, origin: str, default_id: str) -> tuple[RuleSetInf
                 id=rid, key=key, op=op, limit=float(limit), unit=unit, scope=scope,
                 phases=tuple(p for p in PHASES if p in phases), source=source, status=status,
                 rule_set=set_id, rule_set_name=set_name, note=str(raw.get("note", "")),
-                slot=str(raw["slot"]) if raw.get("slot") is not None else None,
+                slot=str(raw["slot"]) if raw.get("slot") is not None else None, citable=citable,
             )
         )
     slots = []
@@ -325,8 +376,10 @@ def parse_rule_set(data: dict, origin: str, default_id: str) -> tuple[RuleSetInf
         seen.add(r.id)
     if errors:
         raise RuleFileError(f"规则文件 {origin} 有 {len(errors)} 处错误，未加载。", errors, hint="请按提示修改规则文件（格式见 parcels/standard_land/rules.py 的说明）。")
+    if not set_citable and set_source and NOT_CITABLE not in set_source:
+        set_source = f"{set_source}（{NOT_CITABLE}）"
     info = RuleSetInfo(set_id, set_name, set_source, set_status if set_status in STATUSES else "unverified",
-                       str(data.get("note", "")), tuple(slots), origin)
+                       str(data.get("note", "")), tuple(slots), origin, set_citable)
     return info, rules
 
 
@@ -348,6 +401,12 @@ def _bundled_files() -> dict[str, Path]:
 def bundled_rule_sets() -> list[str]:
     """Names of the rule sets shipped in `parcels/rules/` (national 2008, 2023, Henan sample, …)."""
     return list(_bundled_files())
+
+
+def default_rules() -> RuleSet:
+    """The rules that decide when nobody names a rule set (SPEC §6): the `confirmed` rules of the
+    bundled sets, nothing else. Sample and unverified sets are opt-in by name (`load_rules`)."""
+    return load_rules(None).only_confirmed()
 
 
 def load_rules(paths_or_names: list[str] | str | None = None) -> RuleSet:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from gis.errors import RowError
 from parcels.standard_land import engine
+from parcels.standard_land.check import SCHEMATIC_AREA_NOTE, schematic_area
 from parcels.standard_land.indicators import INDICATOR_ORDER, INDICATORS, STANDARD_LAND_USES, requirement_text
 from parcels.standard_land.industry import load_mapping, normalize_code
 from parcels.standard_land.inputs import ProjectInputError, attach_context, normalize_projects
@@ -50,7 +51,9 @@ class IndicatorSheet:
         p = self.parcel
         return {
             "parcel_id": _clean(p.get("id")),
-            "parcel": {k: _clean(p.get(k)) for k in ("id", "seq", "name", "district", "park", "location", "use", "area_m2", "area_mu", "status")},
+            "parcel": {k: _clean(p.get(k)) for k in ("id", "seq", "name", "district", "park", "location", "use", "area_m2", "ellipsoid_area_m2", "area_mu", "status", "geometry_source")},
+            "area_schematic": schematic_area(p),
+            "area_note": SCHEMATIC_AREA_NOTE if schematic_area(p) else "",
             "applicable": self.applicable,
             "message": self.message,
             "industry_code": self.industry_code,
@@ -151,7 +154,7 @@ def _by_industry(rules: RuleSet, use: str | None) -> list[dict]:
 def parcel_sheet(parcel: dict, rules: RuleSet, industry_code: str | None = None) -> IndicatorSheet:
     """The 指标清单 of a reserve parcel under `rules`, for a given industry or any industry."""
     use = parcel.get("use")
-    sets = [{"id": s.id, "name": s.name, "source": s.source, "status": s.status, "note": s.note} for s in rules.sets]
+    sets = [{"id": s.id, "name": s.name, "source": s.source, "status": s.status, "note": s.note, "citable": s.citable} for s in rules.sets]
     slots = [dict(s, rule_set=info.id) for info in rules.sets for s in info.slots]
     if use is not None and use not in STANDARD_LAND_USES:
         limits = {f: None for f in SL_FIELDS}
@@ -183,7 +186,9 @@ def parcel_sheet(parcel: dict, rules: RuleSet, industry_code: str | None = None)
             "rules": [_rule_entry(r) for r in grp.itertuples(index=False)],
         })
     by_industry = _by_industry(rules, ctx["use"].iloc[0]) if code is None else []
-    notes = []
+    notes = [rules.selection_note()] if rules.selection_note() else []
+    if schematic_area(parcel):
+        notes.insert(0, SCHEMATIC_AREA_NOTE)
     if by_industry:
         notes.append("未指定行业：另列“分行业控制值”表；出让公告应按拟引进产业取表中数值与上表中较严者。")
     if ctx["use"].iloc[0] == "仓储":
