@@ -76,19 +76,12 @@ def supervision_frame(store: Store, as_of: dt.date | str | None = None) -> gpd.G
 
 
 # --- 达产复核 ---------------------------------------------------------------------------------
-def _default_rule_names():
-    """The rule sets `landgis check` uses by default, read when called (services/standard_land.py owns them)."""
-    import services.standard_land as standard_land
-
-    return standard_land.CHECK_DEFAULT_RULES
-
-
 def _load_rules(rules):
-    from parcels.standard_land import load_rules
+    """The one rule selection of every 标准地 path (services/standard_land.py): confirmed rules
+    only unless rule sets are named."""
+    from services.standard_land import select_rules
 
-    if isinstance(rules, str):
-        rules = [r.strip() for r in rules.split(",") if r.strip()]
-    return load_rules(rules or _default_rule_names())
+    return select_rules(rules)
 
 
 def review_inputs(ledger: pd.DataFrame, enterprises: pd.DataFrame, industrial: pd.DataFrame | None, reserve: pd.DataFrame | None, due_ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
