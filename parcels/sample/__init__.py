@@ -9,6 +9,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 SAMPLE_ORDER = ("zone_boundary", "park_zones", "roads", "landmarks", "reserve_parcels", "industrial_parcels", "enterprises")
+CONSTRAINT_ORDER = ("permanent_farmland", "ecological_redline", "urban_boundary", "admin_units")
+"""Schematic 三区三线 and 乡镇/村 for the expansion study (parcels/sample/constraints.py)."""
 
 
 def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
@@ -20,4 +22,7 @@ def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
     enterprises, industrial = generate_enterprises(layers["park_zones"], seed=seed)
     layers["industrial_parcels"] = industrial
     layers["enterprises"] = enterprises
-    return {name: layers[name] for name in SAMPLE_ORDER}
+    from parcels.sample.constraints import constraint_layers
+
+    layers.update(constraint_layers())
+    return {name: layers[name] for name in SAMPLE_ORDER + CONSTRAINT_ORDER}
