@@ -289,3 +289,21 @@ def test_package_endpoint_returns_a_zip(client):
     names = set(zf.namelist())
     assert {"扩区研究.gpkg", "suitability_cog.tif", "扩区研究表格.xlsx", "扩区研究报告.html", "数据字典.md", "summary.json"} <= names
     assert json.loads(zf.read("summary.json"))["recommended_mu"] > 0
+
+
+def test_no_recommendation_without_the_protected_lines(sample):
+    """Without 永久基本农田 / 生态保护红线 the study cannot promise to spare them: it refuses in Chinese."""
+    from gis.errors import InputError
+    from gis.raster import read_raster
+    from parcels.study.package import run_study
+    from parcels.study.scenario import load_scenario
+    from services.study import STUDY_LAYERS, read_study_layers
+
+    layers = read_study_layers(sample["store"], STUDY_LAYERS)
+    for name in ("ecological_redline", "urban_boundary", "admin_units"):
+        layers[name] = sample["store"].read_layer(name)
+    dem, dg, _ = read_raster(sample["rasters"] / "dem.tif")
+    lc, lg, _ = read_raster(sample["rasters"] / "landcover.tif")
+    with pytest.raises(InputError) as exc:
+        run_study(load_scenario(), layers, dem=(dem, dg), landcover=(lc, lg))
+    assert "permanent_farmland（永久基本农田）" in str(exc.value) and "landgis import" in exc.value.hint

@@ -177,11 +177,11 @@ def plan_expansion(scenario: Scenario, layers: dict, suit: SuitabilityResult, zo
     from parcels.study.takeover import buildable, grow, pieces_of, recommended_frame
 
     notes: list[str] = []
-    units, touch = _candidate_units(scenario, layers, suit)
     missing = [f"{name}（{zh}）" for name, (_, zh) in HARD.items() if layers.get(name) is None]
     if missing:
         raise SuitabilityInputError(f"存储中缺少图层 {'、'.join(missing)}：无法保证推荐用地不占永久基本农田与生态保护红线，未推荐扩区用地。",
                                     hint="运行 landgis init 载入示意约束图层，或用 landgis import 导入自然资源部门的三区三线成果（图层名 permanent_farmland、ecological_redline）。")
+    units, touch = _candidate_units(scenario, layers, suit)
     hard_used = [name for name in HARD if len(layers[name])]
     hard = shapely.union_all([_union_m(layers, n) for n in hard_used]) if hard_used else None
     raster_ex = excluded_polygons(suit)
