@@ -88,3 +88,18 @@ def test_constraint_layers_import_like_every_layer(tmp_path):
         assert not store.layer_exists("ecological_redline")
     finally:
         store.close()
+
+
+def test_expansion_map_draws_the_protected_land_and_the_recommendation(layers):
+    from maps.base import render_html
+    from maps.expansion import build_expansion_map
+
+    au = layers["admin_units"]
+    cands = au[au["level"] == "村"].head(3).assign(block_id=lambda d: d["id"], suitability=[0.3, 0.5, 0.7], rank=[3, 2, 1])
+    rec = cands.head(1)[["name", "area_mu", "geometry_source", "data_source", "geometry"]]
+    m, ctx = build_expansion_map(None, cands, overlays={"permanent_farmland": layers["permanent_farmland"],
+                                                         "ecological_redline": layers["ecological_redline"], "recommended_expansion": rec})
+    html = render_html(m, ctx)
+    for key, n in (("permanent_farmland", 4), ("ecological_redline", 2), ("recommended_expansion", 1)):
+        assert ctx.layers[key]["count"] == n, key
+    assert "永久基本农田（刚性排除；内置样例为示意）" in html and "推荐扩区用地" in html
