@@ -192,6 +192,7 @@ def test_xlsx_has_chinese_headers_and_the_balance(package):
 
     out, _ = package
     wb = load_workbook(out / "扩区研究表格.xlsx", read_only=True)
+    assert wb.sheetnames[0] == "说明（示意数据）" and "permanent_farmland" in next(wb["说明（示意数据）"].iter_rows(min_row=2, values_only=True))[0]
     assert {"需求测算（方法对照）", "用地平衡", "储备地块按用途", "储备地块（只计一次）", "重点项目用地（专栏3–8）", "扩区候选单位",
             "规划目标（表1）", "情景参数", "数据字典", "低效用地"} <= set(wb.sheetnames)
     header = [c.value for c in next(wb["用地平衡"].iter_rows(max_row=1))]
@@ -278,6 +279,11 @@ def test_land_balance_endpoint(client):
     assert any("reserve_supply_share" in (e.get("field") or "") for e in bad.json()["errors"])
     assert analyst.post("/study/land-balance", json={"scenario": "../../etc/passwd"}).status_code == 422
     assert analyst.post("/study/land-balance", json={"nonsense": 1}).status_code == 422
+    full = analyst.post("/study/land-balance", json={"with_candidates": True})
+    assert full.status_code == 200, full.text
+    summary = full.json()["summary"]
+    assert summary["net_need_mu"] <= summary["recommended_mu"] <= summary["gross_need_mu"] + 0.01
+    assert len(summary["demand"]) >= 3 and 0 < summary["share_in_plan_expansion"] <= 1
 
 
 def test_package_endpoint_returns_a_zip(client):

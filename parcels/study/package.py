@@ -280,6 +280,9 @@ def run_study(
     out_layers = _package_layers(layers, scenario, inefficient, expansion)
     summary = study_summary(scenario, bal, expansion, out_layers, notes)
     tables = _tables(scenario, bal, suit, inefficient, layers, expansion)
+    if summary["schematic_layers"]:
+        # the first sheet an official opens says which layers are drawn, not surveyed
+        tables = {"说明（示意数据）": pd.DataFrame({"说明": [summary["schematic_note"], *notes]}), **tables}
     dictionary = data_dictionary(scenario, raster_note)
     generated = _dt.datetime.now().isoformat(timespec="seconds")
     from parcels.study.report import render_report
