@@ -17,7 +17,7 @@ expansion (“沿高新区南区进行整建制托管式扩区”):
   suitability score alone would pick first), two inside the plan's expansion, one outside;
 - `ecological_redline`: a riparian strip along the 白河 sketch and a north–south 示意生态廊道
   across the expansion;
-- `urban_boundary`: the zone and the plan's expansion with a 1 km margin, minus the two above.
+- `urban_boundary`: the zone (both parts) and the plan's expansion with a 1 km margin, minus the two above.
 """
 
 from __future__ import annotations
@@ -122,8 +122,15 @@ def constraint_layers() -> dict[str, gpd.GeoDataFrame]:
 
     ex0, ex1, yb, yt = _expansion_extent()
     hard = shapely.union_all([g for _, g in farm] + [g for _, _, g in red])
-    urban = shapely.box(ex0 - 1000, yb - 1000, ex1 + 1000, sy1 + 1000).difference(hard)
-    urban_rows = [dict(base, id="UB-01", name="示意城镇开发边界（南区及规划扩区）")]
+    # The 城镇开发边界 holds the whole zone (north part too) and the southern expansion, 1 km around.
+    zb = build_plan_layers()["zone_boundary"]
+    north = max(shapely.get_parts(zb.loc[zb["kind"] == "current"].geometry.iloc[0]), key=lambda g: g.centroid.y)
+    nx0, ny0, nx1, ny1 = north.bounds
+    pad_lon, pad_lat = 1000 * SOUTH._deg_per_m[0], 1000 * SOUTH._deg_per_m[1]
+    north_box = shapely.box(nx0 - pad_lon, ny0 - pad_lat, nx1 + pad_lon, ny1 + pad_lat)
+    urban_ll = shapely.union(SOUTH.place(shapely.box(ex0 - 1000, yb - 1000, ex1 + 1000, sy1 + 1000)), north_box)
+    urban_ll = shapely.difference(urban_ll, SOUTH.place(hard))
+    urban_rows = [dict(base, id="UB-01", name="示意城镇开发边界（高新区及南区规划扩区）")]
 
     villages = _villages()
     unit_rows: list[dict] = []
@@ -143,7 +150,7 @@ def constraint_layers() -> dict[str, gpd.GeoDataFrame]:
     return {
         "permanent_farmland": _frame(PERMANENT_FARMLAND, farm_rows, [_place(g) for _, g in farm]),
         "ecological_redline": _frame(ECOLOGICAL_REDLINE, red_rows, [_place(g) for _, _, g in red]),
-        "urban_boundary": _frame(URBAN_BOUNDARY, urban_rows, [_place(urban)]),
+        "urban_boundary": _frame(URBAN_BOUNDARY, urban_rows, [multi(urban_ll)]),
         "admin_units": _frame(ADMIN_UNITS, unit_rows, [_place(g) for g in unit_geoms]),
     }
 

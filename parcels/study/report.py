@@ -48,7 +48,9 @@ def table_html(frame: pd.DataFrame, limit: int | None = None) -> str:
 
 def bar_chart(groups: list[tuple[str, list[tuple[str, float]]]], unit: str, title: str) -> str:
     """Horizontal stacked bars: each group is one bar made of (label, value) segments."""
-    width, left, bar_h, gap = 760, 170, 34, 22
+    longest = max([len(name) for name, _ in groups] + [8])
+    left = max(170, 14 * longest + 16)  # room for the longest Chinese label (≈ 14 px a character)
+    width, bar_h, gap = 640 + left, 34, 22
     top = 40
     total_max = max([sum(v for _, v in segs) for _, segs in groups] + [1e-9])
     scale = (width - left - 120) / total_max
@@ -132,10 +134,11 @@ def suitability_map(suit, layers: dict) -> str:
         for i, geom in enumerate(geoms):
             tip = f"<title>{_e(g[label_col].iloc[i])}</title>" if label_col else ""
             out.append(f"<path class='{css}' d='{_path(geom, to_px)}'>{tip}</path>")
-            if label_col and name == "candidate_blocks":
+            rank = g["rank"].iloc[i] if "rank" in g.columns else None
+            if label_col and name == "candidate_blocks" and rank is not None and pd.notna(rank):
                 rp = shapely.point_on_surface(geom)
                 px = to_px(np.array([[rp.x, rp.y]]))[0]
-                out.append(f"<text class='bl' x='{px[0]:.1f}' y='{px[1]:.1f}'>{_e(g['rank'].iloc[i])}</text>")
+                out.append(f"<text class='bl' x='{px[0]:.1f}' y='{px[1]:.1f}'>{int(rank)}</text>")
         return "".join(out)
 
     blocks = layers.get("candidate_blocks")
@@ -165,7 +168,7 @@ def suitability_map(suit, layers: dict) -> str:
 
 MAP_LEGEND = (
     "<div class='legend'><span class='sw' style='background:linear-gradient(90deg,#d7191c,#fdae61,#ffffbf,#a6d96a,#1a9641)'></span> 综合适宜性 0 → 1"
-    "<span class='sw' style='background:#cdcdcd'></span> 约束区（坡度、现有辖区）<span class='sw' style='background:#73b2ff'></span> 水域"
+    "<span class='sw' style='background:#cdcdcd'></span> 约束区（坡度、现有辖区、三区三线、城镇开发边界外）<span class='sw' style='background:#73b2ff'></span> 水域"
     "<span class='sw' style='border:2px solid #000'></span> 现有辖区 <span class='sw' style='border:2px dashed #7b3294'></span> 规划扩区（示意）"
     "<span class='sw' style='border:2px solid #0050b4;background:rgba(0,80,180,.25)'></span> 推荐托管单位（数字为排名）"
     "<span class='sw' style='background:rgba(220,0,80,.45)'></span> 推荐扩区用地 <span class='sw' style='background:rgba(255,215,0,.55)'></span> 永久基本农田（示意）"
