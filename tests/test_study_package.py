@@ -313,3 +313,27 @@ def test_no_recommendation_without_the_protected_lines(sample):
     with pytest.raises(InputError) as exc:
         run_study(load_scenario(), layers, dem=(dem, dg), landcover=(lc, lg))
     assert "permanent_farmland（永久基本农田）" in str(exc.value) and "landgis import" in exc.value.hint
+
+
+def test_blocks_instead_of_villages_keep_the_same_promises(sample):
+    """`expansion.candidates = "blocks"`: suitability blocks, still sized by the need and never on
+    protected land; blocks stop one raster cell short of the zone, so they connect within the
+    scenario's adjacency tolerance rather than edge to edge."""
+    from parcels.study.scenario import load_scenario
+    from services.study import study_from_store
+
+    sc = load_scenario(None, overrides={"expansion": {"candidates": "blocks"}})
+    result = study_from_store(sample["store"], sc, rasters_dir=sample["rasters"])
+    s = result.summary
+    assert s["candidates"] == "blocks" and s["net_need_mu"] <= s["recommended_mu"] <= s["gross_need_mu"] + 0.01
+    rec = result.layers["recommended_expansion"]
+    protected = shapely.union_all(np.concatenate([result.layers[n].geometry.values for n in ("permanent_farmland", "ecological_redline")]))
+    assert _plane_m2(shapely.intersection(shapely.union_all(rec.geometry.values), protected)) == 0.0
+    from gis.crs import to_measure
+
+    zone = result.layers["zone_boundary"]
+    reached = shapely.union_all(to_measure(np.asarray(zone.loc[zone["kind"] == "current"].geometry.values, dtype=object)))
+    parts = list(to_measure(np.asarray(rec.sort_values("selection_order").geometry.values, dtype=object)))
+    for part in parts:
+        assert shapely.distance(part, reached) <= sc.suitability.adjacency_tolerance_m + 1
+        reached = shapely.union(reached, part)
