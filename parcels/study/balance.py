@@ -11,13 +11,19 @@ table the package prints (every row says how it was computed):
     gap     = max(0, R_ind − L_eff × rT)
     D_rev   = gap / r_new                                   (r_new = rT unless the scenario says)
     D_ent   = max(0, N_target − N_base) × land per 规上 enterprise
-    D       = D_rev | D_ent | max(D_rev, D_ent)
-    supply  = reserve (uses in scope, not yet supplied) × share + L_ineff × recycle share
-    need    = max(0, D − supply)      → to come from the expansion
-    exp     = Σ selected candidate blocks × industrial share of a block
+    D_proj  = Σ land of the plan's named projects (专栏 3–8, parcels/study/data/named_projects.toml)
+    D_inv   = Σ fixed-asset investment (表1, base → target, geometric) × industrial share ÷ 投资强度
+    D       = max of the methods named in demand.decide_by (all four are reported side by side)
+    reserve = Σ over counted reserve parcels (uses in scope, not supplied, outside 中关村) of the
+              land not already existing industrial land (overlaps reported, counted once) × share
+    zgc     = 中关村 可用用地 (专栏6, 21 600.3 亩) × industrial share (reserve parcels inside it included)
+    supply  = reserve + zgc + L_ineff × recycle share
+    need    = max(0, D − supply)                          net need, to come from the expansion
+    gross   = need ÷ industrial share of expansion land   (roads, green and public land added)
 
 低效用地 are counted as producing nothing useful at the target year (a conservative reading:
-their output is what recycling is meant to replace); the report says so. Pure: no I/O.
+their output is what recycling is meant to replace); the report says so. Pure apart from
+reading the bundled data it cites (the named-project list, the 标准地 rule set).
 """
 
 from __future__ import annotations
