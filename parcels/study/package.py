@@ -481,7 +481,7 @@ def data_dictionary(scenario: Scenario, raster_note: str = "") -> pd.DataFrame:
         (FILES["gpkg"], "reserve_parcels / reserve_parcels_4546", "表2 地块报批计划的储备地块；counted_in_supply = 是否计入工业用地供给", f"{PLAN} 表2；面积为示意几何面积"),
         (FILES["gpkg"], "inefficient_land / inefficient_land_4546", "低效用地（SPEC §5.4）：地块编号、面积、认定原因", f"亩均效益评价政策 {scenario.assumptions.inefficient_policy}（parcels/policies/），阈值来源见 DOMAIN.md §0.6、§4（地方阈值未核实 [U]）；企业数据为合成样例"),
         (FILES["gpkg"], "candidate_blocks / candidate_blocks_4546", "扩区候选单位（默认为行政村，整建制托管）：可建设用地、所含永久基本农田与生态保护红线、各因子覆盖加权平均得分、综合适宜性、排名、是否推荐", "本研究计算：适宜性加权叠加 + exactextract 覆盖加权分区统计；候选单位取自 admin_units 图层"),
-        (FILES["gpkg"], "recommended_expansion / recommended_expansion_4546", "推荐扩区用地：自现有辖区起逐块并入相连的可建设用地，至按净需求与毛面积系数测算的面积为止；不含永久基本农田与生态保护红线", f"{PLAN} 六（二）“沿高新区南区进行整建制托管式扩区”“与高新区原有辖区相连接、连片成块”；专栏9 的 50 平方公里只作对照"),
+        (FILES["gpkg"], "recommended_expansion / recommended_expansion_4546", "推荐扩区用地：自现有辖区起逐块并入相连的可建设用地，至按净需求与毛面积系数测算的面积为止；不含永久基本农田与生态保护红线；面积为 EPSG:4546 高斯平面面积", f"{PLAN} 六（二）“沿高新区南区进行整建制托管式扩区”“与高新区原有辖区相连接、连片成块”；专栏9 的 50 平方公里只作对照"),
         (FILES["gpkg"], "permanent_farmland / ecological_redline / urban_boundary / admin_units（及 _4546）", "研究所用的三区三线与行政区划：永久基本农田、生态保护红线为刚性排除，城镇开发边界外不推荐（情景 expansion.urban_boundary）", "以各要素 data_source 为准；内置样例为示意数据（schematic），须以自然资源部门三区三线成果替换（DOMAIN.md §11）"),
         (FILES["summary"], "summary.json", "用地平衡摘要：demand（每种方法一条）、supply、net_need_mu、gross_need_mu、recommended_mu、share_in_plan_expansion", "本研究计算；各项计算方法见 XLSX“用地平衡”“需求测算（方法对照）”"),
         (FILES["xlsx"], "重点项目用地（专栏3–8）", "规划专栏3–8 载明用地面积的重点项目（需求口径之一）", f"{PLAN} 专栏4、5、6、8（原文摘录）"),

@@ -236,7 +236,9 @@ def render_report(*, scenario, balance, suitability, layers, tables, dictionary,
     if suitability is not None:
         parts.append("<h2>三、扩区方向、约束与推荐用地</h2>")
         parts.append("<p>规划：“探索沿高新区南区进行整建制托管式扩区”，“与各功能区相呼应、与高新区原有辖区相连接、连片成块便于产业布局”（六（二））。"
-                     "推荐用地不含永久基本农田与生态保护红线（刚性排除，不参与加权），其他耕地在适宜性中按成本计；每一块推荐用地都经由推荐用地与现有辖区相连。</p>")
+                     "推荐用地不含永久基本农田与生态保护红线（刚性排除，不参与加权），其他耕地在适宜性中按成本计；"
+                     + ("每一块推荐用地都经由推荐用地与现有辖区相连（整建制托管，按行政单位逐个并入）。</p>" if scenario.expansion.candidates == "admin_units"
+                        else f"候选为适宜性连片地块，与现有辖区或已推荐地块的距离不超过 {scenario.suitability.adjacency_tolerance_m:g} 米即视为相连。</p>"))
         if summary.get("recommended_mu") is not None:
             target = scenario.suitability.expansion_target_km2
             parts.append(
