@@ -337,3 +337,16 @@ def test_blocks_instead_of_villages_keep_the_same_promises(sample):
     for part in parts:
         assert shapely.distance(part, reached) <= sc.suitability.adjacency_tolerance_m + 1
         reached = shapely.union(reached, part)
+
+
+def test_no_need_no_expansion(sample):
+    """When the 中关村 land alone covers the need, nothing is recommended and the report says why."""
+    from parcels.study.scenario import load_scenario
+    from services.study import study_from_store
+
+    sc = load_scenario(None, overrides={"supply": {"zhongguancun_industrial_share": 1.0}})
+    result = study_from_store(sample["store"], sc, rasters_dir=sample["rasters"])
+    s = result.summary
+    assert s["net_need_mu"] == 0 and s["recommended_mu"] == 0 and s["share_in_plan_expansion"] is None
+    assert "recommended_expansion" not in result.layers
+    assert any("净需求为 0" in n for n in result.notes) and "净需求为 0" in result.report_html

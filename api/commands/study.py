@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
                   f"中关村 {v['zhongguancun_supply_mu']:,.0f}、低效盘活 {v['recycled_supply_mu']:,.0f}；储备地块与现状工业用地重叠 "
                   f"{v['reserve_overlap_industrial_mu']:,.0f} 亩只计一次）；净需求 {v['expansion_need_mu']:,.0f} 亩，毛面积 {v['expansion_need_gross_mu']:,.0f} 亩。",
                   highlight=False)
-        if sm.get("recommended_mu") is not None:
+        if sm.get("recommended_mu") and sm.get("share_in_plan_expansion") is not None:
             out.print(f"推荐扩区用地 {sm['recommended_mu']:,.0f} 亩（{sm['recommended_km2']:.2f} km²，规划扩区 {sm['plan_expansion_target_km2']:g} km² 的 "
                       f"{sm['recommended_vs_plan_target'] * 100:.1f}%），位于规划南区扩区范围内 {sm['share_in_plan_expansion'] * 100:.1f}%；"
                       f"不含永久基本农田与生态保护红线。", highlight=False)

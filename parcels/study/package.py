@@ -219,7 +219,9 @@ def plan_expansion(scenario: Scenario, layers: dict, suit: SuitabilityResult, zo
     in_plan = float(shapely.area(shapely.intersection(rec_geoms, plan_area)).sum()) if len(rec) and plan_area is not None else 0.0
     if plan_area is not None:
         units["in_plan_share"] = shapely.area(shapely.intersection(np.asarray(units.geometry.values, dtype=object), plan_area)) / np.maximum(shapely.area(np.asarray(units.geometry.values, dtype=object)), 1e-9)
-    if rec_m2 < target_m2 * (1 - 1e-3):
+    if target_m2 <= 0:
+        notes.append("存量与储备供给已满足工业用地需求（净需求为 0），本情景不推荐扩区用地。")
+    elif rec_m2 < target_m2 * (1 - 1e-3):
         notes.append(f"与辖区相连、可建设的候选用地只有 {rec_m2 / M2_PER_MU:,.0f} 亩，不足按净需求测算的 {target_m2 / M2_PER_MU:,.0f} 亩。")
     if len(rec):
         rec["recommended_m2"] = shapely.area(rec_geoms)
@@ -345,7 +347,7 @@ def study_summary(scenario: Scenario, bal: LandBalance, expansion: Expansion | N
         out["recommended_mu"] = round(rec_mu, 2)
         out["recommended_km2"] = round(expansion.recommended_m2 / 1e6, 4)
         out["recommended_vs_plan_target"] = round(rec_mu / (scenario.suitability.expansion_target_km2 * 1500.0), 4)
-        out["share_in_plan_expansion"] = round(expansion.in_plan_m2 / expansion.recommended_m2, 4) if expansion.recommended_m2 else 0.0
+        out["share_in_plan_expansion"] = round(expansion.in_plan_m2 / expansion.recommended_m2, 4) if expansion.recommended_m2 else None
         out["constraints_used"] = [n for n in CONSTRAINTS if n in layers]
         out["hard_exclusions"] = list(expansion.hard_used)
         rec = expansion.recommended

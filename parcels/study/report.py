@@ -239,7 +239,7 @@ def render_report(*, scenario, balance, suitability, layers, tables, dictionary,
                      "推荐用地不含永久基本农田与生态保护红线（刚性排除，不参与加权），其他耕地在适宜性中按成本计；"
                      + ("每一块推荐用地都经由推荐用地与现有辖区相连（整建制托管，按行政单位逐个并入）。</p>" if scenario.expansion.candidates == "admin_units"
                         else f"候选为适宜性连片地块，与现有辖区或已推荐地块的距离不超过 {scenario.suitability.adjacency_tolerance_m:g} 米即视为相连。</p>"))
-        if summary.get("recommended_mu") is not None:
+        if summary.get("recommended_mu") and summary.get("share_in_plan_expansion") is not None:
             target = scenario.suitability.expansion_target_km2
             parts.append(
                 f"<p>推荐扩区用地 <b>{summary['recommended_mu']:,.0f} 亩（{summary['recommended_km2']:.2f} km²）</b>，按净需求 {summary['net_need_mu']:,.0f} 亩 × 毛面积系数 "
