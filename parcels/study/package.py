@@ -171,16 +171,20 @@ def _candidate_units(scenario: Scenario, layers: dict, suit: SuitabilityResult) 
     return gpd.GeoDataFrame(frame, geometry=b.geometry.values, crs=f"EPSG:{MEASURE_EPSG}"), scenario.suitability.adjacency_tolerance_m
 
 
+def _require_protected_lines(layers: dict) -> None:
+    missing = [f"{name}（{zh}）" for name, (_, zh) in HARD.items() if layers.get(name) is None]
+    if missing:
+        raise SuitabilityInputError(f"存储中缺少图层 {'、'.join(missing)}：无法保证推荐用地不占永久基本农田与生态保护红线，未推荐扩区用地。",
+                                    hint="运行 landgis init 载入示意约束图层，或用 landgis import 导入自然资源部门的三区三线成果（图层名 permanent_farmland、ecological_redline）。")
+
+
 def plan_expansion(scenario: Scenario, layers: dict, suit: SuitabilityResult, zone_m, target_m2: float) -> Expansion:
     """Candidates lose the protected land, then the recommendation grows from the zone to `target_m2`."""
     from parcels.study.suitability import block_statistics, excluded_polygons, rank_blocks
     from parcels.study.takeover import buildable, grow, pieces_of, recommended_frame
 
     notes: list[str] = []
-    missing = [f"{name}（{zh}）" for name, (_, zh) in HARD.items() if layers.get(name) is None]
-    if missing:
-        raise SuitabilityInputError(f"存储中缺少图层 {'、'.join(missing)}：无法保证推荐用地不占永久基本农田与生态保护红线，未推荐扩区用地。",
-                                    hint="运行 landgis init 载入示意约束图层，或用 landgis import 导入自然资源部门的三区三线成果（图层名 permanent_farmland、ecological_redline）。")
+    _require_protected_lines(layers)
     units, touch = _candidate_units(scenario, layers, suit)
     hard_used = [name for name in HARD if len(layers[name])]
     hard = shapely.union_all([_union_m(layers, n) for n in hard_used]) if hard_used else None
@@ -259,6 +263,7 @@ def run_study(
     suit: SuitabilityResult | None = None
     expansion: Expansion | None = None
     if dem is not None and landcover is not None:
+        _require_protected_lines(layers)  # before minutes of raster work, not after
         zone_m = _current_zone(zone_b)
         grid = analysis_grid(zone_m, params, dem[1])
         d = reproject_to(dem[0].astype(np.float32), dem[1], grid, resampling="bilinear")
