@@ -147,6 +147,7 @@ def test_summary_json_holds_the_balance(package):
     plane = shapely.area(to_measure(np.asarray(rec.geometry.values, dtype=object))).sum() / (10000 / 15)
     assert plane == pytest.approx(s["recommended_mu"], rel=1e-4)
     assert s["schematic_layers"] and "示意" in s["schematic_note"]
+    assert s["assumptions"]["status"] == "scenario" and s["gross_up"] == pytest.approx(1 / s["assumptions"]["expansion_industrial_share"])
 
 
 def test_share_in_the_plans_southern_expansion_is_measured(package):

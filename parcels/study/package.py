@@ -343,6 +343,16 @@ def study_summary(scenario: Scenario, bal: LandBalance, expansion: Expansion | N
         "recommended_km2": None,
         "share_in_plan_expansion": None,
         "candidates": scenario.expansion.candidates,
+        # the scenario's own numbers that move the answer: assumptions of the 扩区 team, not facts
+        "assumptions": {
+            "status": "scenario",
+            "revenue_per_mu_growth": scenario.assumptions.revenue_per_mu_growth,
+            "reserve_supply_share": scenario.assumptions.reserve_supply_share,
+            "inefficient_recycle_share": scenario.assumptions.inefficient_recycle_share,
+            "zhongguancun_industrial_share": scenario.supply.zhongguancun_industrial_share,
+            "expansion_industrial_share": scenario.assumptions.expansion_industrial_share,
+            "investment_industrial_share": scenario.demand.investment_industrial_share,
+        },
         "constraints_used": [],
         "recommended_units": [],
         "notes": list(notes),
