@@ -51,6 +51,21 @@ CANDIDATE_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
 )
 
 
+OVERLAYS: dict[str, tuple[str, str, str, str]] = {
+    # study layer -> (map title, fill, stroke, legend label); drawn over the candidates
+    "permanent_farmland": ("永久基本农田", "#FFD54F", "#8D6E00", "永久基本农田（刚性排除；内置样例为示意）"),
+    "ecological_redline": ("生态保护红线", "#43A047", "#1B5E20", "生态保护红线（刚性排除；内置样例为示意）"),
+    "recommended_expansion": ("推荐扩区用地", "#D81B60", "#880E4F", "推荐扩区用地（按净需求与毛面积系数）"),
+}
+OVERLAY_FIELDS: tuple[tuple[str, str, str, int | None], ...] = (
+    ("name", "名称", "", None),
+    ("area_mu", "面积", "亩", 1),
+    ("in_plan_expansion_mu", "位于规划扩区内", "亩", 1),
+    ("geometry_source", "几何来源", "", None),
+    ("data_source", "数据来源", "", None),
+)
+
+
 def read_suitability(suitability, bounds=None) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """(2-D float array with NaN for nodata, (minx, miny, maxx, maxy) in lon/lat)."""
     if isinstance(suitability, (str, Path)):
@@ -134,6 +149,7 @@ def build_expansion_map(
     large_threshold: int | None = None,
     roads: gpd.GeoDataFrame | None = None,
     basemaps: tuple = (),
+    overlays: dict | None = None,
 ) -> tuple[folium.Map, MapContext]:
     if suitability is None and (candidates is None or candidates.empty):
         raise MapInputError("扩区研究地图需要适宜性栅格或候选区域之一：请先运行 `landgis study` 生成研究成果。")
@@ -172,6 +188,14 @@ def build_expansion_map(
         label_field = next((c for c in ("name", "id", "block_id") if c in candidates.columns), None)
         add_layer(m, ctx, candidates, key="candidates", title="扩区候选区域", style=style, popup=popup, tooltip=label_field, search=label_field)
         sections.append(LegendSection("扩区候选区域", items))
+    for key, (title, fill, stroke, label) in OVERLAYS.items():
+        g = (overlays or {}).get(key)
+        if g is None or len(g) == 0:
+            continue
+        fields = tuple(PopupField(n, lab, unit, d) for n, lab, unit, d in OVERLAY_FIELDS if n in g.columns)
+        add_layer(m, ctx, g, key=key, title=title, style={"base": {"color": stroke, "weight": 1.5, "fillColor": fill, "fillOpacity": 0.45}},
+                  popup=PopupConfig(fields, title=title, title_field="name" if "name" in g.columns else None), tooltip="name" if "name" in g.columns else None)
+        sections.append(LegendSection(title, [LegendItem(label, fill=fill, stroke=stroke)]))
     sections += context_legend_sections(parks, boundary, roads)
     tables = []
     rows = balance_rows(balance)
@@ -185,7 +209,8 @@ def build_expansion_map(
 def inputs_from_study(result) -> dict:
     """Map inputs from a parcels.study StudyResult: score raster (EPSG:4546 grid → GeoTIFF in
     memory, reprojected by read_suitability), candidate blocks (EPSG:4490) and balance rows."""
-    out: dict = {"candidates": result.layers.get("candidate_blocks"), "balance": None, "suitability": None}
+    out: dict = {"candidates": result.layers.get("candidate_blocks"), "balance": None, "suitability": None,
+                 "overlays": {k: result.layers[k] for k in OVERLAYS if k in result.layers}}
     bal = getattr(result, "balance", None)
     if bal is not None:
         out["balance"] = [(f"{i.label}（{i.unit}）" if getattr(i, "unit", "") not in ("", "亩") else i.label, i.value) for i in bal.items]

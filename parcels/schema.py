@@ -256,6 +256,48 @@ LAND_SUPPLY = Layer(
     description="批准、供应、动工、竣工、达产全过程台账（SPEC §4.2）",
 )
 
+# 国土空间规划 constraints for 扩区 (SPEC §7, DOMAIN.md §11): importable like every layer; the
+# study never recommends land inside 永久基本农田 or 生态保护红线, and 整建制托管 takes whole
+# administrative units (admin_units). Real lines come from the city's 国土空间总体规划 database.
+PERMANENT_FARMLAND = Layer(
+    "permanent_farmland",
+    "永久基本农田",
+    "MULTIPOLYGON",
+    COMMON + (Field("name", "str", "图斑名称"), Field("code", "str", "图斑编号")) + AREA,
+    description="三区三线：永久基本农田保护红线（刚性约束，扩区不得占用）",
+)
+
+ECOLOGICAL_REDLINE = Layer(
+    "ecological_redline",
+    "生态保护红线",
+    "MULTIPOLYGON",
+    COMMON + (Field("name", "str", "红线名称"), Field("kind", "str", "生态功能类型")) + AREA,
+    description="三区三线：生态保护红线（刚性约束，扩区不得占用）",
+)
+
+URBAN_BOUNDARY = Layer(
+    "urban_boundary",
+    "城镇开发边界",
+    "MULTIPOLYGON",
+    COMMON + (Field("name", "str", "名称"),) + AREA,
+    description="三区三线：城镇开发边界（产业园区在边界内拓展）",
+)
+
+ADMIN_UNITS = Layer(
+    "admin_units",
+    "行政区划（乡镇/村）",
+    "MULTIPOLYGON",
+    COMMON
+    + (
+        Field("name", "str", "单位名称"),
+        Field("level", "str", "层级"),  # 乡镇 | 村
+        Field("parent", "str", "上级单位"),
+        Field("code", "str", "区划代码"),
+    )
+    + AREA,
+    description="整建制托管扩区的候选单位（乡镇、行政村）",
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -267,6 +309,10 @@ LAYERS: dict[str, Layer] = {
         ROADS,
         LANDMARKS,
         LAND_SUPPLY,
+        PERMANENT_FARMLAND,
+        ECOLOGICAL_REDLINE,
+        URBAN_BOUNDARY,
+        ADMIN_UNITS,
     )
 }
 

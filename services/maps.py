@@ -130,7 +130,7 @@ def _expansion(store, opts: MapOptions):
 
     study = expansion_results(store, opts.params)
     return build_expansion_map(
-        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", opts, required=False), _read(store, "park_zones", opts, required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), **_kwargs(opts, store)
+        study.get("suitability"), study.get("candidates"), _read(store, "zone_boundary", opts, required=False), _read(store, "park_zones", opts, required=False), suitability_bounds=study.get("suitability_bounds"), balance=study.get("balance"), overlays=study.get("overlays"), **_kwargs(opts, store)
     )
 
 

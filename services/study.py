@@ -15,6 +15,8 @@ from typing import Callable
 from gis.errors import InputError
 
 STUDY_LAYERS = ("zone_boundary", "park_zones", "roads", "reserve_parcels", "industrial_parcels", "enterprises")
+CONSTRAINT_LAYERS = ("permanent_farmland", "ecological_redline", "urban_boundary", "admin_units")
+"""Read when the store has them; the study refuses to recommend land without the two hard ones."""
 
 Step = Callable[[str], None]
 
@@ -92,6 +94,7 @@ def study_from_store(
 
     step("读取图层 / reading layers")
     layers = read_study_layers(store)
+    layers.update({name: store.read_layer(name) for name in CONSTRAINT_LAYERS if store.layer_exists(name)})
     step("低效用地筛查 / screening inefficient land")
     inefficient, notes = screen_inefficient(layers, scenario.assumptions.inefficient_policy)
     step("准备栅格 / preparing rasters")
@@ -119,12 +122,14 @@ def land_balance_from_store(store, scenario, *, with_candidates: bool = False) -
         layers = read_study_layers(store, purpose="计算用地平衡")
         inefficient, notes = screen_inefficient(layers, scenario.assumptions.inefficient_policy)
         bal = land_balance(scenario, industrial_parcels=layers["industrial_parcels"], enterprises=layers["enterprises"],
-                           reserve_parcels=layers["reserve_parcels"], inefficient=inefficient)
+                           reserve_parcels=layers["reserve_parcels"], inefficient=inefficient, park_zones=layers["park_zones"])
         notes += bal.notes
     out = bal.to_dict()
     out["notes"] = list(notes)
     out["scenario"] = {"name": scenario.name, "base_year": scenario.base_year, "target_year": scenario.target_year}
     out["values"] = bal.values
+    if with_candidates:
+        out["summary"] = result.summary
     return out
 
 

@@ -19,12 +19,13 @@ SMALL = {
     "targets": {"revenue_total_yi": 40, "above_scale_enterprises": 12},
     "assumptions": {
         "revenue_per_mu_growth": 0.1,
-        "demand_method": "max",
         "reserve_uses": ["工业", "仓储"],
         "reserve_supply_share": 1.0,
         "inefficient_recycle_share": 0.5,
         "expansion_industrial_share": 0.5,
     },
+    "demand": {"decide_by": ["revenue", "enterprises"]},
+    "supply": {"zhongguancun_available_mu": 0},
 }
 
 
@@ -56,7 +57,7 @@ def test_balance_arithmetic_from_first_principles():
     # gap = 200 000 − 500 × 181.5 = 109 250; D_rev = 109 250 / 181.5
     assert v["revenue_gap_wan"] == pytest.approx(109250)
     assert v["demand_by_revenue_mu"] == pytest.approx(109250 / 181.5)
-    # 2 new 规上 firms × mean land 150 亩 = 300 亩; max → D_rev (≈ 601.93)
+    # 2 new 规上 firms × mean land 150 亩 = 300 亩; the larger of the two deciding methods → D_rev (≈ 601.93)
     assert v["demand_by_enterprises_mu"] == pytest.approx(300)
     assert v["demand_mu"] == pytest.approx(109250 / 181.5)
     # supply: 工业 50 (仓储 30 already supplied, 居住 not counted) + 100 × 0.5 recycled
@@ -76,7 +77,7 @@ def test_balance_arithmetic_from_first_principles():
 
 def test_demand_methods_and_explicit_assumptions():
     industrial, enterprises, reserve, inefficient = frames()
-    data = merge(SMALL, {"assumptions": {"demand_method": "enterprises", "land_per_new_enterprise_mu": 80, "new_land_revenue_per_mu": 400,
+    data = merge(SMALL, {"demand": {"decide_by": ["enterprises"]}, "assumptions": {"land_per_new_enterprise_mu": 80, "new_land_revenue_per_mu": 400,
                                          "industrial_revenue_share": 0.25}})
     v = land_balance(scenario_from_dict(data), industrial_parcels=industrial, enterprises=enterprises, reserve_parcels=reserve, inefficient=None).values
     assert v["demand_mu"] == pytest.approx(2 * 80)
@@ -150,3 +151,34 @@ def test_overrides_merge_into_the_file():
     assert sc.assumptions.revenue_per_mu_growth == 0.08
     assert sc.suitability.weights["roads"] == 0.5
     assert sc.suitability.weights["adjacency"] == load_scenario().suitability.weights["adjacency"]
+
+
+def test_each_piece_of_land_is_counted_once():
+    """A reserve parcel overlapping existing industrial land adds only the part outside it; two
+    reserve parcels overlapping each other count once; reserve parcels inside 中关村 are part of
+    the 中关村 available land, not added again (SPEC §7)."""
+    from gis.crs import area_mu
+
+    lon, lat, d = 112.50, 32.95, 0.004
+    r1 = shapely.box(lon, lat, lon + 2 * d, lat + d)
+    r2 = shapely.box(lon + 1.5 * d, lat, lon + 2.5 * d, lat + d)  # half of it lies in r1
+    r3 = shapely.box(lon + 10 * d, lat, lon + 11 * d, lat + d)  # inside the park
+    p1 = shapely.box(lon + d, lat, lon + 3 * d, lat + d)  # existing industrial land under r1's east half and all of r2
+    park = shapely.box(lon + 9 * d, lat - d, lon + 12 * d, lat + 2 * d)
+    reserve = gpd.GeoDataFrame({"id": ["R1", "R2", "R3"], "name": ["a", "b", "c"], "use": ["工业", "工业", "工业"], "status": ["计划报批"] * 3},
+                               geometry=[r1, r2, r3], crs=4490)
+    industrial = gpd.GeoDataFrame({"id": ["P1"]}, geometry=[p1], crs=4490)
+    parks = gpd.GeoDataFrame({"name": ["中关村科技产业园"]}, geometry=[park], crs=4490)
+    _, enterprises, _, _ = frames()
+    sc = scenario_from_dict(merge(SMALL, {"supply": {"zhongguancun_available_mu": 1000, "zhongguancun_industrial_share": 0.5}}))
+    b = land_balance(sc, industrial_parcels=industrial, enterprises=enterprises, reserve_parcels=reserve, park_zones=parks)
+    v = b.values
+    a = lambda g: float(area_mu([g])[0])
+    overlap = a(r1.intersection(p1)) + a(r2.intersection(p1))
+    assert v["reserve_overlap_industrial_mu"] == pytest.approx(overlap, rel=1e-6)
+    # what is left outside the existing land and outside 中关村: r1's west half only (r2 lies wholly on P1)
+    assert v["reserve_supply_mu"] == pytest.approx(a(r1.difference(p1)), rel=1e-6)
+    assert v["zhongguancun_supply_mu"] == pytest.approx(500)  # r3 is part of the 500, not added to it
+    rows = b.reserve.set_index("id")
+    assert bool(rows.loc["R3", "in_zhongguancun"]) and not bool(rows.loc["R1", "in_zhongguancun"])
+    assert v["planned_supply_mu"] == pytest.approx(a(r1.difference(p1)) + 500)

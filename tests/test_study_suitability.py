@@ -20,9 +20,9 @@ from parcels.study.suitability import (
     criteria_scores,
     delineate_blocks,
     rank_blocks,
-    select_expansion,
     weighted_overlay,
 )
+from parcels.study.takeover import buildable, grow, pieces_of
 
 X0, Y1, CELL = 640000.0, 3650000.0, 30.0
 
@@ -123,21 +123,53 @@ def test_changing_one_weight_changes_the_ranking_the_way_it_says():
     assert row["suitability"] == pytest.approx(sum(base[k] / total * row[f"score_{k}"] for k in base))
 
 
-def test_selection_grows_from_the_zone_through_touching_blocks():
+def _units(boxes: dict[str, shapely.Polygon], ranks: dict[str, int]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"unit_id": list(boxes), "name": list(boxes), "parent": "", "rank": [ranks[k] for k in boxes]},
+                            geometry=list(boxes.values()), crs="EPSG:4546")
+
+
+def test_growth_starts_at_the_zone_and_goes_only_through_touching_land():
     zone = shapely.box(0, 0, 1000, 1000)
-    blocks = gpd.GeoDataFrame(
-        {"block_id": ["A", "B", "C", "D"], "rank": [3, 2, 1, 4]},
-        geometry=[
-            shapely.box(1000, 0, 2000, 1000),  # A touches the zone
-            shapely.box(2000, 0, 3000, 1000),  # B touches only A
-            shapely.box(5000, 5000, 6000, 6000),  # C: best ranked but isolated
-            shapely.box(0, 1000, 1000, 2000),  # D touches the zone
-        ],
-        crs="EPSG:4546",
-    )
-    out = select_expansion(blocks, [zone], target_m2=2.5e6, tolerance_m=50).set_index("block_id")
+    units = _units({
+        "A": shapely.box(1000, 0, 2000, 1000),  # touches the zone
+        "B": shapely.box(2000, 0, 3000, 1000),  # touches only A
+        "C": shapely.box(5000, 5000, 6000, 6000),  # best ranked but isolated
+        "D": shapely.box(0, 1000, 1000, 2000),  # touches the zone
+    }, {"A": 3, "B": 2, "C": 1, "D": 4})
+    b = buildable(units, zone=zone, exclude=None)
+    out = grow(pieces_of(b), zone, 2.5e6, prefer_plan=False).set_index("unit_id")
     assert not out.loc["C", "selected"]
     assert out.loc["A", "selection_order"] == 1 and out.loc["B", "selection_order"] == 2 and out.loc["D", "selection_order"] == 3
-    assert out["connects"].to_dict() == {"A": True, "B": False, "C": False, "D": True}
-    small = select_expansion(blocks, [zone], target_m2=0.5e6, tolerance_m=50)
-    assert small["selected"].sum() == 1
+    # sized by the target: 2.5 km² = A + B + half of D, the half nearest the zone
+    assert out["taken_m2"].sum() == pytest.approx(2.5e6, rel=2e-3)
+    d = out.loc["D", "taken_geom"]
+    assert d.area == pytest.approx(0.5e6, rel=5e-3) and d.bounds[3] <= 1500 + 1
+    taken = shapely.union_all([zone] + [g for g in out["taken_geom"] if g is not None])
+    assert taken.geom_type == "Polygon", "one contiguous area with the zone"
+
+
+def test_protected_land_is_cut_out_not_weighed_and_can_cut_a_unit_off():
+    zone = shapely.box(0, 0, 1000, 1000)
+    units = _units({"A": shapely.box(1000, 0, 3000, 1000), "B": shapely.box(0, 1000, 1000, 2000)}, {"A": 1, "B": 2})
+    farmland = shapely.box(1400, -10, 1600, 1010)  # a strip across A: its east part no longer touches the zone
+    b = buildable(units, zone=zone, exclude=farmland)
+    assert b.set_index("unit_id").loc["A", "excluded_m2"] == pytest.approx(200 * 1000)
+    out = grow(pieces_of(b), zone, 5e6, prefer_plan=False)
+    taken = shapely.union_all([g for g in out["taken_geom"] if g is not None])
+    assert taken.intersection(farmland).area == 0
+    # A's west piece (0.4 km²) and B (1 km²) are reachable; A's east piece beyond the farmland is not
+    assert taken.area == pytest.approx(0.4e6 + 1e6)
+    assert shapely.union_all([zone, taken]).geom_type == "Polygon"
+
+
+def test_the_plan_area_comes_first_when_the_scenario_prefers_it():
+    zone = shapely.box(0, 0, 1000, 1000)
+    units = _units({"N": shapely.box(0, 1000, 1000, 2000), "S": shapely.box(0, -1000, 1000, 0)}, {"N": 1, "S": 2})
+    plan = shapely.box(-100, -1100, 1100, 0)
+    b = pieces_of(buildable(units, zone=zone, exclude=None))
+
+    def first(out) -> str:
+        return out.loc[out["selection_order"] == 1, "unit_id"].iloc[0]
+
+    assert first(grow(b, zone, 1e6, plan_area=plan, prefer_plan=True)) == "S"
+    assert first(grow(b, zone, 1e6, plan_area=plan, prefer_plan=False)) == "N"

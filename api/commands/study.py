@@ -47,10 +47,22 @@ def register(app: typer.Typer) -> None:
         except (InputError, NotFoundError, ValueError) as exc:
             fail(exc)
         v = result.balance.values
+        sm = result.summary
         out.print(f"情景：{sc.name}")
-        out.print(f"工业用地需求 {v['demand_mu']:,.0f} 亩；储备与盘活供给 {v['planned_supply_mu']:,.0f} 亩；需由扩区解决 {v['expansion_need_mu']:,.0f} 亩。")
-        if "selected_area_mu" in v:
-            out.print(f"推荐扩区地块 {v['selected_area_mu']:,.0f} 亩（{v['selected_area_mu'] / 1500:.2f} km²）；供需差额 {v['balance_mu']:,.0f} 亩。")
+        out.print("用地需求（多种方法并列，★ 为决定净需求的口径）：")
+        for e in result.balance.demand:
+            mark = {"sample": "（示例值）", "unverified": "（未核实）"}.get(e.status, "")
+            out.print(f"  {'★' if e.deciding else '　'} {e.label}：{e.mu:,.0f} 亩{mark}", highlight=False)
+        out.print(f"工业用地需求 {v['demand_mu']:,.0f} 亩；存量与储备供给 {v['planned_supply_mu']:,.0f} 亩（储备 {v['reserve_supply_mu']:,.0f}、"
+                  f"中关村 {v['zhongguancun_supply_mu']:,.0f}、低效盘活 {v['recycled_supply_mu']:,.0f}；储备地块与现状工业用地重叠 "
+                  f"{v['reserve_overlap_industrial_mu']:,.0f} 亩只计一次）；净需求 {v['expansion_need_mu']:,.0f} 亩，毛面积 {v['expansion_need_gross_mu']:,.0f} 亩。",
+                  highlight=False)
+        if sm.get("recommended_mu") and sm.get("share_in_plan_expansion") is not None:
+            out.print(f"推荐扩区用地 {sm['recommended_mu']:,.0f} 亩（{sm['recommended_km2']:.2f} km²，规划扩区 {sm['plan_expansion_target_km2']:g} km² 的 "
+                      f"{sm['recommended_vs_plan_target'] * 100:.1f}%），位于规划南区扩区范围内 {sm['share_in_plan_expansion'] * 100:.1f}%；"
+                      f"不含永久基本农田与生态保护红线。", highlight=False)
+        if sm.get("schematic_note"):
+            out.print(f"[yellow]注意：[/]{sm['schematic_note']}", highlight=False)
         for note in result.notes:
             out.print(f"[yellow]提示：[/]{note}", highlight=False)
         out.print("成果包 / package:")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import geopandas as gpd
 
 SAMPLE_ORDER = ("zone_boundary", "park_zones", "roads", "landmarks", "reserve_parcels", "industrial_parcels", "enterprises", "land_supply")
+CONSTRAINT_ORDER = ("permanent_farmland", "ecological_redline", "urban_boundary", "admin_units")
+"""Schematic 三区三线 and 乡镇/村 for the expansion study (parcels/sample/constraints.py)."""
 
 
 def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
@@ -20,8 +22,10 @@ def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
     enterprises, industrial = generate_enterprises(layers["park_zones"], seed=seed)
     layers["industrial_parcels"] = industrial
     layers["enterprises"] = enterprises
+    from parcels.sample.constraints import constraint_layers
     from parcels.sample.supply import build_supply_ledger
 
     # The synthetic ledger (SPEC §4.2): dates counted back from today, so every list shows.
     layers["land_supply"] = build_supply_ledger(industrial, enterprises, layers["park_zones"], layers["reserve_parcels"])
-    return {name: layers[name] for name in SAMPLE_ORDER}
+    layers.update(constraint_layers())
+    return {name: layers[name] for name in SAMPLE_ORDER + CONSTRAINT_ORDER}

@@ -11,29 +11,41 @@ table the package prints (every row says how it was computed):
     gap     = max(0, R_ind − L_eff × rT)
     D_rev   = gap / r_new                                   (r_new = rT unless the scenario says)
     D_ent   = max(0, N_target − N_base) × land per 规上 enterprise
-    D       = D_rev | D_ent | max(D_rev, D_ent)
-    supply  = reserve (uses in scope, not yet supplied) × share + L_ineff × recycle share
-    need    = max(0, D − supply)      → to come from the expansion
-    exp     = Σ selected candidate blocks × industrial share of a block
+    D_proj  = Σ land of the plan's named projects (专栏 3–8, parcels/study/data/named_projects.toml)
+    D_inv   = Σ fixed-asset investment (表1, base → target, geometric) × industrial share ÷ 投资强度
+    D       = max of the methods named in demand.decide_by (all four are reported side by side)
+    reserve = Σ over counted reserve parcels (uses in scope, not supplied, outside 中关村) of the
+              land not already existing industrial land (overlaps reported, counted once) × share
+    zgc     = 中关村 可用用地 (专栏6, 21 600.3 亩) × industrial share (reserve parcels inside it included)
+    supply  = reserve + zgc + L_ineff × recycle share
+    need    = max(0, D − supply)                          net need, to come from the expansion
+    gross   = need ÷ industrial share of expansion land   (roads, green and public land added)
 
 低效用地 are counted as producing nothing useful at the target year (a conservative reading:
-their output is what recycling is meant to replace); the report says so. Pure: no I/O.
+their output is what recycling is meant to replace); the report says so. Pure apart from
+reading the bundled data it cites (the named-project list, the 标准地 rule set).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gis.errors import InputError, RowError
+from parcels.study.demand import METHODS, DemandEstimate, Intensity, intensity_from_rules, investment_demand, load_named_projects, projects_demand
 from parcels.study.scenario import Scenario
 
 WAN_PER_YI = 10_000.0
 """1 亿元 = 10 000 万元."""
 SUPPLIED_STATUSES = ("已供地", "已注销")
 """Reserve parcels in these states are no longer supply (already built on, or withdrawn)."""
+
+
+STATUS_ZH = {"confirmed": "已核实（规划原文）", "computed": "计算值（表1与情景假设）", "sample": "示例值（sample，需确认）", "unverified": "未核实（unverified）"}
 
 
 class BalanceInputError(InputError):
@@ -54,6 +66,8 @@ class LandBalance:
     items: list[BalanceItem]
     supply_by_use: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    demand: list[DemandEstimate] = field(default_factory=list)  # every method, side by side
+    reserve: pd.DataFrame | None = None  # per reserve parcel: counted, overlap, inside 中关村
 
     @property
     def values(self) -> dict[str, float]:
@@ -77,9 +91,23 @@ class LandBalance:
     def to_dict(self) -> dict:
         return {
             "items": [i.__dict__ for i in self.items],
+            "demand": [e.as_dict() for e in self.demand],
             "supply_by_use": self.supply_by_use.to_dict(orient="records"),
+            "reserve_overlaps": [] if self.reserve is None else self.reserve[self.reserve["overlap_industrial_mu"] > 0][["id", "name", "overlap_industrial_mu"]].to_dict(orient="records"),
             "notes": list(self.notes),
         }
+
+    def demand_table(self) -> pd.DataFrame:
+        """The demand methods side by side (the XLSX sheet and the report table)."""
+        return pd.DataFrame({
+            "方法": [e.label for e in self.demand],
+            "代码": [e.method for e in self.demand],
+            "用地需求(亩)": [round(e.mu, 2) for e in self.demand],
+            "决定净需求": ["是" if e.deciding else "否（对照）" for e in self.demand],
+            "数据状态": [STATUS_ZH.get(e.status, e.status) for e in self.demand],
+            "计算方法": [e.how for e in self.demand],
+            "来源": [e.source for e in self.demand],
+        })
 
 
 def _numeric(frame: pd.DataFrame, col: str, layer: str, *, required: bool = True) -> np.ndarray:
@@ -156,6 +184,7 @@ def land_balance(
     reserve_parcels: pd.DataFrame,
     inefficient: pd.DataFrame | None = None,
     candidates: pd.DataFrame | None = None,
+    park_zones: pd.DataFrame | None = None,
 ) -> LandBalance:
     """Demand vs supply of industrial land at the scenario's target year (see the module doc).
 
@@ -240,29 +269,135 @@ def land_balance(
         per, how = a.land_per_new_enterprise_mu, "情景文件 assumptions.land_per_new_enterprise_mu"
     per = add("land_per_new_enterprise_mu", "每家新增规上企业用地", per, "亩/家", how)
     D_ent = add("demand_by_enterprises_mu", "用地需求（按新增规上企业）", new_ent * per, "亩", "新增规上企业 × 每家用地")
-    D = {"revenue": D_rev, "enterprises": D_ent, "max": max(D_rev, D_ent)}[a.demand_method]
-    method_zh = {"revenue": "按营业收入目标", "enterprises": "按新增规上企业", "max": "两种口径取较大值"}[a.demand_method]
-    D = add("demand_mu", "工业用地需求", D, "亩", method_zh)
+    estimates = [
+        DemandEstimate("revenue", METHODS["revenue"], D_rev, f"需新增承载的营业收入 {gap:,.0f} 万元 ÷ 新供用地亩均 {r_new:,.2f} 万元/亩（表1 营业总收入目标；亩均提升等为情景假设）", "computed", "表1；情景文件 assumptions"),
+        projects_demand(*load_named_projects()),
+        _investment_estimate(scenario, notes),
+        DemandEstimate("enterprises", METHODS["enterprises"], D_ent, f"新增规上工业企业 {new_ent:g} 家 × 每家 {per:,.2f} 亩", "computed", "表1；企业图层"),
+    ]
+    estimates = [e for e in estimates if e is not None]
+    deciding = [e for e in estimates if e.method in scenario.demand.decide_by]
+    estimates = [DemandEstimate(**{**e.__dict__, "deciding": e.method in scenario.demand.decide_by}) for e in estimates]
+    for e in estimates:
+        if e.deciding and e.status in ("sample", "unverified"):
+            notes.append(f"需求口径“{e.label}”使用{'示例值' if e.status == 'sample' else '未核实值'}（status = {e.status}），因情景文件 demand.decide_by 点名而参与决定净需求。")
+    if not deciding:
+        raise BalanceInputError("情景文件 demand.decide_by 所列方法均无法计算，无法确定用地需求。")
+    top = max(deciding, key=lambda e: e.mu)
+    D = add("demand_mu", "工业用地需求（决定口径）", top.mu, "亩",
+            f"{'、'.join(e.label for e in deciding)} 中取较大者：{top.label}（其余方法见需求对照表）")
 
-    # --- supply -------------------------------------------------------------------------
+    # --- supply: each piece of land counted once ---------------------------------------------
     by_use = supply_by_use(reserve_parcels, scenario)
-    counted = by_use["计入工业用地供给"] == "是"
-    reserve_avail = float(by_use.loc[counted, "未供面积(亩)"].sum())
-    reserve = add("reserve_supply_mu", "表2储备地块供给", reserve_avail * a.reserve_supply_share, "亩",
-                  f"用途为{'、'.join(a.reserve_uses)}且未供的储备地块 {reserve_avail:.2f} 亩 × 可供比例 {a.reserve_supply_share:g}")
+    counted_uses = set(a.reserve_uses)
+    reserve_rows = _reserve_rows(reserve_parcels, industrial_parcels, park_zones, scenario)
+    counted = reserve_rows[reserve_rows["counted"]]
+    reserve_gross = float(counted["area_mu"].sum())
+    overlap = float(counted["overlap_industrial_mu"].sum())
+    in_zgc = float(counted.loc[counted["in_zhongguancun"], "net_mu"].sum())
+    reserve_net = float(counted.loc[~counted["in_zhongguancun"], "net_mu"].sum())
+    add("reserve_overlap_industrial_mu", "储备地块与现状工业用地重叠（只计一次）", overlap, "亩",
+        f"用途为{'、'.join(counted_uses)}且未供的储备地块与 industrial_parcels 重叠的面积：已计入现状工业用地，不再计入供给")
+    reserve = add("reserve_supply_mu", "表2储备地块供给（扣除重叠，中关村以外）", reserve_net * a.reserve_supply_share, "亩",
+                  f"未供储备地块 {reserve_gross:,.2f} 亩 − 重叠 {overlap:,.2f} 亩 − 位于{scenario.supply.zhongguancun_park}内 {in_zgc:,.2f} 亩，× 可供比例 {a.reserve_supply_share:g}")
+    sup = scenario.supply
+    zgc_total = sup.zhongguancun_available_mu * sup.zhongguancun_industrial_share
+    zgc = add("zhongguancun_supply_mu", "中关村可用用地中的工业用地供给", zgc_total, "亩",
+              f"专栏6“全区域可用用地 {sup.zhongguancun_available_mu:g} 亩” × 情景工业用地比例 {sup.zhongguancun_industrial_share:g}"
+              f"（其中含位于园区内的储备地块 {in_zgc:,.2f} 亩，不另计）")
+    if in_zgc > zgc_total + 1e-9:
+        notes.append(f"位于{sup.zhongguancun_park}内的储备地块（{in_zgc:,.0f} 亩）超过中关村工业用地供给（{zgc_total:,.0f} 亩）：按储备地块面积计。")
+        zgc = in_zgc
+        items[-1] = BalanceItem("zhongguancun_supply_mu", "中关村可用用地中的工业用地供给", zgc, "亩", items[-1].how + "；不足园区内储备地块，按储备地块计")
     recycled = add("recycled_supply_mu", "低效用地盘活供给", L_ineff * a.inefficient_recycle_share, "亩", f"低效用地 × 盘活比例 {a.inefficient_recycle_share:g}")
-    planned = add("planned_supply_mu", "存量与储备供给合计", reserve + recycled, "亩", "储备地块供给 + 低效用地盘活供给")
-    need = add("expansion_need_mu", "需由扩区解决的工业用地", max(0.0, D - planned), "亩", "工业用地需求 − 存量与储备供给（不足 0 计 0）")
+    planned = add("planned_supply_mu", "存量与储备供给合计", reserve + zgc + recycled, "亩", "储备地块 + 中关村工业用地 + 低效用地盘活（每块地只计一次）")
+    need = add("expansion_need_mu", "需由扩区解决的工业用地（净需求）", max(0.0, D - planned), "亩", "工业用地需求 − 存量与储备供给（不足 0 计 0）")
     add("expansion_need_gross_mu", "需由扩区解决的用地（毛面积）", need / a.expansion_industrial_share, "亩",
-        f"需由扩区解决的工业用地 ÷ 候选地块工业用地比例 {a.expansion_industrial_share:g}")
+        f"净需求 ÷ 扩区工业用地比例 {a.expansion_industrial_share:g}（其余为道路、绿地与公共设施用地）")
+    plan_target = scenario.suitability.expansion_target_km2
+    add("plan_expansion_target_mu", "规划扩区面积（专栏9）", plan_target * 1500.0, "亩", f"专栏9“规划扩展 {plan_target:g} 平方公里”× 1500 亩/平方公里（对照用，不作为推荐面积的依据）")
 
     if candidates is not None and len(candidates):
         c_area = _numeric(candidates, "area_mu", "候选地块")
         sel = _bools(candidates["selected"]) if "selected" in candidates.columns else np.ones(len(candidates), dtype=bool)
         add("candidate_area_mu", "扩区候选地块面积（全部）", c_area.sum(), "亩", f"适宜性分析得到的 {len(c_area)} 个候选地块")
-        sel_area = add("selected_area_mu", "推荐扩区地块面积", c_area[sel].sum(), "亩", f"推荐的 {int(sel.sum())} 个候选地块（与原有辖区相连、按适宜性排序）")
-        exp = add("expansion_supply_mu", "扩区工业用地供给", sel_area * a.expansion_industrial_share, "亩", f"推荐扩区地块面积 × 工业用地比例 {a.expansion_industrial_share:g}")
+        sel_area = add("selected_area_mu", "推荐扩区用地面积", c_area[sel].sum(), "亩", f"推荐的 {int(sel.sum())} 个候选单位中可建设、与辖区相连的用地")
+        exp = add("expansion_supply_mu", "扩区工业用地供给", sel_area * a.expansion_industrial_share, "亩", f"推荐扩区用地 × 工业用地比例 {a.expansion_industrial_share:g}")
         add("balance_mu", "供需差额（供给 − 需求）", planned + exp - D, "亩", "存量与储备供给 + 扩区工业用地供给 − 工业用地需求；负数为缺口")
     else:
         add("balance_mu", "供需差额（供给 − 需求，未含扩区）", planned - D, "亩", "存量与储备供给 − 工业用地需求；负数为缺口")
-    return LandBalance(items=items, supply_by_use=by_use, notes=notes)
+    return LandBalance(items=items, supply_by_use=by_use, notes=notes, demand=estimates, reserve=reserve_rows)
+
+
+def _investment_estimate(scenario: Scenario, notes: list[str]) -> DemandEstimate | None:
+    d = scenario.demand
+    base = scenario.baseline.get("fixed_asset_investment_yi")
+    target = scenario.targets.get("fixed_asset_investment_yi")
+    if base is None or target is None:
+        notes.append("情景文件未给出基期与目标年固定资产投资，未按投资强度测算需求。")
+        return None
+    if d.intensity_wan_per_mu is not None:
+        intensity = Intensity(d.intensity_wan_per_mu, d.intensity_status, d.intensity_source)
+    else:
+        intensity = intensity_from_rules(d.intensity_rules)
+    return investment_demand(base, target, scenario.years, d.investment_industrial_share, intensity, scenario.base_year, scenario.target_year)
+
+
+def _reserve_rows(reserve: pd.DataFrame, industrial: pd.DataFrame, parks: pd.DataFrame | None, scenario: Scenario) -> pd.DataFrame:
+    """Each reserve parcel: counted or not, its overlap with existing industrial land, inside 中关村 or not.
+
+    Overlaps are measured on the geometries (EPSG:4546) when both layers have them; a parcel
+    overlapping existing industrial land contributes only the part outside it, so that no piece
+    of land is both existing land and supply. Reserve parcels overlapping each other count once too.
+    """
+    n = len(reserve)
+    area = _area_mu(reserve, "reserve_parcels") if n else np.zeros(0)
+    status = reserve["status"].astype("str").to_numpy() if "status" in reserve.columns else np.full(n, "")
+    uses = reserve["use"].astype("str").to_numpy() if "use" in reserve.columns else np.full(n, "")
+    counted = ~np.isin(status, SUPPLIED_STATUSES) & np.isin(uses, list(scenario.assumptions.reserve_uses))
+    overlap = np.zeros(n)
+    net = area.copy()
+    in_zgc = np.zeros(n, dtype=bool)
+    geoms = _geoms(reserve)
+    if geoms is not None and n:
+        from gis.crs import area_mu as ellipsoid_mu
+
+        ind = _geoms(industrial)
+        taken = shapely.union_all(ind) if ind is not None and len(ind) else shapely.Polygon()
+        for i in np.argsort(reserve["id"].astype(str).to_numpy()) if "id" in reserve.columns else range(n):
+            if not counted[i] or geoms[i] is None:
+                continue
+            g = shapely.make_valid(geoms[i])
+            full = float(ellipsoid_mu([g])[0])
+            scale = area[i] / full if full > 0 else 1.0  # keep the layer's own area figures
+            overlap[i] = float(ellipsoid_mu([shapely.intersection(g, taken)])[0]) * scale if not taken.is_empty else 0.0
+            rest = shapely.difference(g, taken) if not taken.is_empty else g
+            net[i] = float(ellipsoid_mu([rest])[0]) * scale
+            taken = shapely.union(taken, g)  # a later parcel overlapping this one counts once too
+        park_geom = _park(parks, scenario.supply.zhongguancun_park)
+        if park_geom is not None:
+            inside = np.array([float(ellipsoid_mu([shapely.intersection(shapely.make_valid(g), park_geom)])[0]) if g is not None else 0.0 for g in geoms])
+            full = np.array([float(ellipsoid_mu([shapely.make_valid(g)])[0]) if g is not None else 0.0 for g in geoms])
+            in_zgc = inside > 0.5 * np.maximum(full, 1e-9)
+    frame = pd.DataFrame({
+        "id": reserve["id"].astype(str).to_numpy() if "id" in reserve.columns else [str(i + 1) for i in range(n)],
+        "name": reserve["name"].astype(str).to_numpy() if "name" in reserve.columns else [""] * n,
+        "use": uses, "status": status, "area_mu": area, "counted": counted,
+        "overlap_industrial_mu": np.where(counted, overlap, 0.0),
+        "net_mu": np.where(counted, net, 0.0), "in_zhongguancun": in_zgc & counted,
+    })
+    return frame
+
+
+def _geoms(frame: pd.DataFrame | None) -> np.ndarray | None:
+    if frame is None or not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        return None
+    return np.asarray(frame.geometry.values, dtype=object)
+
+
+def _park(parks: pd.DataFrame | None, name: str):
+    g = _geoms(parks)
+    if g is None or "name" not in parks.columns:
+        return None
+    hit = parks["name"].astype(str).to_numpy() == name
+    return shapely.union_all(g[hit]) if hit.any() else None

@@ -45,7 +45,9 @@ CRITERIA: dict[str, str] = {
     "parks": "与各功能区相呼应（距园区越近越好）",
 }
 DISTANCE_CRITERIA = ("roads", "adjacency", "parks")
-DEMAND_METHODS = ("revenue", "enterprises", "max")
+DEMAND_METHODS = ("revenue", "projects", "investment", "enterprises")
+CANDIDATE_KINDS = ("admin_units", "blocks")
+URBAN_BOUNDARY_RULES = ("require", "ignore")
 DOC_KEYS = {"source", "note", "notes", "description", "assumptions_note", "comment", "status"}
 
 
@@ -59,12 +61,36 @@ class Assumptions:
     revenue_per_mu_growth: float  # 亩均营业收入 annual improvement (0.06 = 6 %/年)
     new_land_revenue_per_mu: float | None  # 万元/亩 on newly supplied land; None = target-year 亩均
     land_per_new_enterprise_mu: float | None  # 亩/家; None = mean land of the 规上 enterprises
-    demand_method: str
     reserve_uses: tuple[str, ...]
     reserve_supply_share: float
     inefficient_recycle_share: float
     expansion_industrial_share: float
     inefficient_policy: str
+
+
+@dataclass(frozen=True)
+class Demand:
+    decide_by: tuple[str, ...]  # the methods that size the net need (the largest of them)
+    investment_industrial_share: float  # share of 全社会固定资产投资 on new industrial land
+    intensity_rules: str | None  # 标准地 rule set whose investment_intensity is used
+    intensity_wan_per_mu: float | None  # or a value given directly, with its source and status
+    intensity_source: str
+    intensity_status: str
+
+
+@dataclass(frozen=True)
+class Supply:
+    zhongguancun_available_mu: float  # 专栏6 “全区域可用用地 21600.3 亩”
+    zhongguancun_industrial_share: float
+    zhongguancun_park: str  # the park_zones name whose reserve parcels are part of that land
+
+
+@dataclass(frozen=True)
+class Expansion:
+    candidates: str  # admin_units (整建制托管) | blocks (suitability blocks)
+    admin_level: str  # 村 | 乡镇
+    prefer_plan_expansion: bool  # the plan's southern expansion area first
+    urban_boundary: str  # require | ignore
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,9 @@ class Scenario:
     targets: dict[str, float]
     assumptions: Assumptions
     suitability: Suitability
+    demand: Demand
+    supply: Supply
+    expansion: Expansion
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -164,9 +193,6 @@ def _assumptions(c: _Checker, a: dict) -> Assumptions:
     allowed = {f.name for f in Assumptions.__dataclass_fields__.values()}
     c.unknown(a, allowed, "assumptions")
     p = "assumptions"
-    method = a.get("demand_method", "max")
-    if method not in DEMAND_METHODS:
-        c.fail(f"{p}.demand_method", f"应为 {' | '.join(DEMAND_METHODS)}（按营业收入、按新增规上企业数、取两者较大），实际为 {method!r}。")
     uses = a.get("reserve_uses", ["工业", "仓储"])
     if not isinstance(uses, list) or not all(isinstance(u, str) and u for u in uses):
         c.fail(f"{p}.reserve_uses", "应为用途名称的列表，如 [\"工业\", \"仓储\"]。")
@@ -180,7 +206,6 @@ def _assumptions(c: _Checker, a: dict) -> Assumptions:
         revenue_per_mu_growth=c.number(a, "revenue_per_mu_growth", p, lo=-0.5, hi=1.0, default=0.0) or 0.0,
         new_land_revenue_per_mu=c.number(a, "new_land_revenue_per_mu", p, lo=0, lo_open=True, default=None, auto=True),
         land_per_new_enterprise_mu=c.number(a, "land_per_new_enterprise_mu", p, lo=0, lo_open=True, default=None, auto=True),
-        demand_method=method if method in DEMAND_METHODS else "max",
         reserve_uses=tuple(uses),
         reserve_supply_share=c.number(a, "reserve_supply_share", p, lo=0, hi=1, default=1.0) or 0.0,
         inefficient_recycle_share=c.number(a, "inefficient_recycle_share", p, lo=0, hi=1, default=0.5) or 0.0,
@@ -246,12 +271,89 @@ def _suitability(c: _Checker, s: dict) -> Suitability:
     )
 
 
+STATUSES = ("confirmed", "unverified", "sample")
+
+
+def _demand(c: _Checker, d: dict) -> Demand:
+    p = "demand"
+    c.unknown(d, {"decide_by", "investment"}, p)
+    decide = d.get("decide_by", ["revenue", "projects"])
+    if not isinstance(decide, list) or not decide or any(m not in DEMAND_METHODS for m in decide):
+        c.fail(f"{p}.decide_by", f"应为需求测算方法的非空列表，可选：{'、'.join(DEMAND_METHODS)}，实际为 {decide!r}。")
+        decide = ["revenue", "projects"]
+    inv = d.get("investment", {})
+    if not isinstance(inv, dict):
+        c.fail(f"{p}.investment", "应为一个表。")
+        inv = {}
+    ip = f"{p}.investment"
+    c.unknown(inv, {"industrial_share", "intensity_rules", "intensity_wan_per_mu", "intensity_source", "intensity_status"}, ip)
+    rules = inv.get("intensity_rules", None if "intensity_wan_per_mu" in inv else "henan_3n1_sample")
+    value = c.number(inv, "intensity_wan_per_mu", ip, lo=0, lo_open=True, default=None)
+    if (rules is None) == (value is None):
+        c.fail(ip, "投资强度须二选一：intensity_rules（标准地规则集名称）或 intensity_wan_per_mu（数值，并注明 intensity_source 与 intensity_status）。")
+    if rules is not None and (not isinstance(rules, str) or not rules):
+        c.fail(f"{ip}.intensity_rules", "应为标准地规则集名称，如 henan_3n1_sample。")
+        rules = None
+    status = inv.get("intensity_status", "unverified")
+    if status not in STATUSES:
+        c.fail(f"{ip}.intensity_status", f"应为 {' | '.join(STATUSES)}，实际为 {status!r}。")
+        status = "unverified"
+    source = inv.get("intensity_source", "")
+    if value is not None and not (isinstance(source, str) and source.strip()):
+        c.fail(f"{ip}.intensity_source", "直接给出投资强度数值时须注明来源（可引用的文件名与文号）。")
+    return Demand(
+        decide_by=tuple(decide),
+        investment_industrial_share=c.number(inv, "industrial_share", ip, lo=0, hi=1, lo_open=True, default=0.35) or 0.35,
+        intensity_rules=rules,
+        intensity_wan_per_mu=value,
+        intensity_source=str(source),
+        intensity_status=str(status),
+    )
+
+
+def _supply(c: _Checker, s: dict) -> Supply:
+    p = "supply"
+    c.unknown(s, {"zhongguancun_available_mu", "zhongguancun_industrial_share", "zhongguancun_park"}, p)
+    park = s.get("zhongguancun_park", "中关村科技产业园")
+    if not isinstance(park, str) or not park:
+        c.fail(f"{p}.zhongguancun_park", "应为 park_zones 图层中的园区名称。")
+        park = "中关村科技产业园"
+    return Supply(
+        zhongguancun_available_mu=c.number(s, "zhongguancun_available_mu", p, lo=0, default=21600.3) or 0.0,
+        zhongguancun_industrial_share=c.number(s, "zhongguancun_industrial_share", p, lo=0, hi=1, default=0.15) or 0.0,
+        zhongguancun_park=park,
+    )
+
+
+def _expansion(c: _Checker, e: dict) -> Expansion:
+    p = "expansion"
+    c.unknown(e, {"candidates", "admin_level", "prefer_plan_expansion", "urban_boundary"}, p)
+    kind = e.get("candidates", "admin_units")
+    if kind not in CANDIDATE_KINDS:
+        c.fail(f"{p}.candidates", f"应为 admin_units（按行政单位整建制托管）或 blocks（按适宜性连片地块），实际为 {kind!r}。")
+        kind = "admin_units"
+    level = e.get("admin_level", "村")
+    if level not in ("村", "乡镇"):
+        c.fail(f"{p}.admin_level", f"应为 村 或 乡镇，实际为 {level!r}。")
+        level = "村"
+    prefer = e.get("prefer_plan_expansion", True)
+    if not isinstance(prefer, bool):
+        c.fail(f"{p}.prefer_plan_expansion", "应为 true 或 false。")
+        prefer = True
+    ub = e.get("urban_boundary", "require")
+    if ub not in URBAN_BOUNDARY_RULES:
+        c.fail(f"{p}.urban_boundary", f"应为 require（只在城镇开发边界内推荐）或 ignore，实际为 {ub!r}。")
+        ub = "require"
+    return Expansion(candidates=kind, admin_level=level, prefer_plan_expansion=prefer, urban_boundary=ub)
+
+
 def scenario_from_dict(data: dict, *, origin: str = "情景文件") -> Scenario:
     """Validate a parsed scenario; raises ScenarioError listing every bad key."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}必须是一个 TOML 表或 JSON 对象。")
     c = _Checker()
-    c.unknown(data, {"name", "source", "base_year", "target_year", "baseline", "targets", "assumptions", "suitability"}, "")
+    c.unknown(data, {"name", "source", "base_year", "target_year", "baseline", "targets", "assumptions", "suitability",
+                     "demand", "supply", "expansion"}, "")
     years = {}
     for key, default in (("base_year", 2020), ("target_year", 2025)):
         v = data.get(key, default)
@@ -265,6 +367,11 @@ def scenario_from_dict(data: dict, *, origin: str = "情景文件") -> Scenario:
     targets = _table1(c, _table(c, data, "targets"), "targets")
     assumptions = _assumptions(c, _table(c, data, "assumptions"))
     suitability = _suitability(c, _table(c, data, "suitability"))
+    demand = _demand(c, _table(c, data, "demand"))
+    supply = _supply(c, _table(c, data, "supply"))
+    expansion = _expansion(c, _table(c, data, "expansion"))
+    if "investment" in demand.decide_by and "fixed_asset_investment_yi" not in targets:
+        c.fail("targets.fixed_asset_investment_yi", "demand.decide_by 含 investment，须给出目标年固定资产投资（亿元）。")
     if c.errors:
         raise ScenarioError(f"{origin}有 {len(c.errors)} 处错误，未运行扩区研究。", c.errors,
                             hint="对照 parcels/study/scenarios/default_2025.toml 中的注释修改后重试。")
@@ -277,6 +384,9 @@ def scenario_from_dict(data: dict, *, origin: str = "情景文件") -> Scenario:
         targets=targets,
         assumptions=assumptions,
         suitability=suitability,
+        demand=demand,
+        supply=supply,
+        expansion=expansion,
         raw=copy.deepcopy(data),
     )
 

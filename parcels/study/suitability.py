@@ -15,9 +15,9 @@ by the scenario's weights (normalised), and cut by the `threshold` into suitable
 suitable land is grouped into 4-connected regions, split along a planning grid of
 `block_grid_m` so that one huge region becomes several comparable blocks, and pieces smaller
 than `min_block_mu` are dropped. Each block gets coverage-weighted criterion means (zonal
-statistics), its rank, and whether it touches the zone; the recommended expansion grows from the
-zone by adding, each step, the best-ranked block that touches the zone or a block already taken,
-until the plan's 50 km² (专栏9) is reached. Pure: arrays and geometries in, arrays and frames out.
+statistics) and its rank. Hard constraints (永久基本农田, 生态保护红线, outside the 城镇开发边界) are
+burnt into the excluded mask, never weighed; which land is recommended, and how much, is
+`parcels.study.takeover`'s job. Pure: arrays and geometries in, arrays and frames out.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from parcels.study.scenario import CRITERIA, DISTANCE_CRITERIA, Suitability
 
 M2_PER_MU = 10000 / 15
 MEASURE_CRS = "EPSG:4546"
-EXCLUDED_REASONS = {1: "土地覆盖约束（如水域）", 2: "坡度过大", 3: "位于现有辖区内"}
+EXCLUDED_REASONS = {1: "土地覆盖约束（如水域）", 2: "坡度过大", 3: "位于现有辖区内", 4: "永久基本农田", 5: "生态保护红线", 6: "城镇开发边界外"}
 
 
 class SuitabilityInputError(InputError):
@@ -188,38 +188,6 @@ def rank_blocks(stats: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     return out
 
 
-def select_expansion(blocks: gpd.GeoDataFrame, zone, target_m2: float, tolerance_m: float) -> gpd.GeoDataFrame:
-    """Grow the expansion from the zone: each step, the best-ranked block within `tolerance_m`
-    of the zone or of a block already taken, until `target_m2` is reached or none touches."""
-    out = blocks.copy()
-    n = len(out)
-    geoms = np.asarray(out.geometry.values, dtype=object)
-    zone_geom = shapely.union_all(np.asarray(zone, dtype=object))
-    dist = shapely.distance(geoms, zone_geom) if n else np.zeros(0)
-    out["dist_to_zone_m"] = dist
-    out["connects"] = dist <= tolerance_m
-    reach = dist.copy()
-    rank = out["rank"].to_numpy(dtype=int) if n else np.zeros(0, dtype=int)
-    area = shapely.area(geoms) if n else np.zeros(0)
-    selected = np.zeros(n, dtype=bool)
-    order = np.zeros(n, dtype=int)
-    taken = 0.0
-    step = 0
-    while taken < target_m2:
-        open_ = ~selected & (reach <= tolerance_m)
-        if not open_.any():
-            break
-        pick = int(np.flatnonzero(open_)[np.argmin(rank[open_])])
-        selected[pick] = True
-        step += 1
-        order[pick] = step
-        taken += area[pick]
-        reach = np.minimum(reach, shapely.distance(geoms, geoms[pick]))
-    out["selected"] = selected
-    out["selection_order"] = order
-    return out
-
-
 def analyse(
     dem: np.ndarray,
     landcover: np.ndarray,
@@ -229,30 +197,50 @@ def analyse(
     zone,
     parks,
     params: Suitability,
+    exclusions: list[tuple[int, object]] | None = None,
+    delineate: bool = True,
 ) -> SuitabilityResult:
-    """The whole chain on one analysis grid: criteria → overlay → blocks → statistics → rank → selection."""
+    """Criteria → overlay (→ blocks → statistics → rank, when `delineate`) on one analysis grid.
+
+    `exclusions`: (reason code, geometry in the grid's CRS) pairs burnt into the excluded mask —
+    永久基本农田 (4), 生态保护红线 (5), outside the 城镇开发边界 (6). They are hard: excluded cells
+    get no score at all, and the candidate geometries lose them exactly (parcels.study.takeover).
+    Selection is not done here: the recommended land is sized by the land balance.
+    """
     scores, slope, excluded = criteria_scores(dem, landcover, grid, roads=roads, zone=zone, parks=parks, params=params)
+    for code, geom in exclusions or []:
+        if geom is None or geom.is_empty:
+            continue
+        mask = rasterize(np.asarray([geom], dtype=object), grid, 1).astype(bool)
+        excluded[mask & (excluded == 0)] = code
     score = weighted_overlay(scores, params.weights, excluded)
-    blocks = delineate_blocks(score, grid, params)
     notes: list[str] = []
-    if len(blocks):
-        stats = block_statistics(blocks, grid, scores, slope, landcover)
-        area_m2 = shapely.area(np.asarray(blocks.geometry.values, dtype=object))
-        stats["area_m2"] = area_m2
-        stats["area_mu"] = area_m2 / M2_PER_MU
-        ranked = rank_blocks(stats, params.weights)
-        blocks = gpd.GeoDataFrame(ranked, geometry=blocks.geometry.values, crs=MEASURE_CRS)
-        blocks = select_expansion(blocks, zone, params.expansion_target_km2 * 1e6, params.adjacency_tolerance_m)
-        blocks = blocks.sort_values("rank", kind="stable").reset_index(drop=True)
-        taken = float(blocks.loc[blocks["selected"], "area_m2"].sum()) / 1e6
-        if taken < params.expansion_target_km2:
-            notes.append(f"与辖区相连的适宜候选地块合计 {taken:.2f} km²，不足规划扩区 {params.expansion_target_km2:g} km²。")
-    else:
-        notes.append("没有满足阈值与最小面积的候选地块：可降低 suitability.threshold 或 min_block_mu 后重试。")
-        blocks = gpd.GeoDataFrame(
-            {"block_id": pd.Series([], dtype="str"), "rank": pd.Series([], dtype=int), "selected": pd.Series([], dtype=bool),
-             "area_mu": pd.Series([], dtype=float), "suitability": pd.Series([], dtype=float)},
-            geometry=gpd.GeoSeries([], crs=MEASURE_CRS), crs=MEASURE_CRS,
-        )
+    blocks = gpd.GeoDataFrame(
+        {"block_id": pd.Series([], dtype="str"), "rank": pd.Series([], dtype=int), "selected": pd.Series([], dtype=bool),
+         "area_mu": pd.Series([], dtype=float), "suitability": pd.Series([], dtype=float)},
+        geometry=gpd.GeoSeries([], crs=MEASURE_CRS), crs=MEASURE_CRS,
+    )
+    if delineate:
+        found = delineate_blocks(score, grid, params)
+        if len(found):
+            stats = block_statistics(found, grid, scores, slope, landcover)
+            area_m2 = shapely.area(np.asarray(found.geometry.values, dtype=object))
+            stats["area_m2"] = area_m2
+            stats["area_mu"] = area_m2 / M2_PER_MU
+            ranked = rank_blocks(stats, params.weights)
+            blocks = gpd.GeoDataFrame(ranked, geometry=found.geometry.values, crs=MEASURE_CRS).sort_values("rank", kind="stable").reset_index(drop=True)
+        else:
+            notes.append("没有满足阈值与最小面积的候选地块：可降低 suitability.threshold 或 min_block_mu 后重试。")
     return SuitabilityResult(grid=grid, slope=slope, criteria=scores, excluded=excluded, score=score, blocks=blocks,
                              weights=normalized_weights(params.weights), notes=notes, landcover=landcover)
+
+
+def excluded_polygons(result: SuitabilityResult, codes=(1, 2)):
+    """The raster exclusions (water, steep slopes by default) as one geometry in the grid's CRS."""
+    from rasterio import features
+
+    mask = np.isin(result.excluded, list(codes)).astype(np.uint8)
+    if not mask.any():
+        return shapely.Polygon()
+    polys = [shapely.geometry.shape(g) for g, v in features.shapes(mask, mask=mask.astype(bool), transform=result.grid.transform, connectivity=4) if v == 1]
+    return shapely.union_all(np.asarray(polys, dtype=object))
