@@ -124,7 +124,7 @@ def _numeric(frame: pd.DataFrame, col: str, layer: str, *, required: bool = True
 
 
 def _area_mu(frame: pd.DataFrame, layer: str) -> np.ndarray:
-    """area_mu where filled, else the ellipsoidal area of the geometry; refuse rows with neither."""
+    """area_mu where filled, else the plane (registered) area of the geometry in 亩; refuse rows with neither."""
     mu = _numeric(frame, "area_mu", layer, required=False)
     missing = np.isnan(mu)
     if missing.any() and "geometry" in frame.columns:
@@ -360,7 +360,7 @@ def _reserve_rows(reserve: pd.DataFrame, industrial: pd.DataFrame, parks: pd.Dat
     in_zgc = np.zeros(n, dtype=bool)
     geoms = _geoms(reserve)
     if geoms is not None and n:
-        from gis.crs import area_mu as ellipsoid_mu
+        from gis.crs import area_mu as plane_mu
 
         ind = _geoms(industrial)
         taken = shapely.union_all(ind) if ind is not None and len(ind) else shapely.Polygon()
@@ -368,16 +368,16 @@ def _reserve_rows(reserve: pd.DataFrame, industrial: pd.DataFrame, parks: pd.Dat
             if not counted[i] or geoms[i] is None:
                 continue
             g = shapely.make_valid(geoms[i])
-            full = float(ellipsoid_mu([g])[0])
+            full = float(plane_mu([g])[0])
             scale = area[i] / full if full > 0 else 1.0  # keep the layer's own area figures
-            overlap[i] = float(ellipsoid_mu([shapely.intersection(g, taken)])[0]) * scale if not taken.is_empty else 0.0
+            overlap[i] = float(plane_mu([shapely.intersection(g, taken)])[0]) * scale if not taken.is_empty else 0.0
             rest = shapely.difference(g, taken) if not taken.is_empty else g
-            net[i] = float(ellipsoid_mu([rest])[0]) * scale
+            net[i] = float(plane_mu([rest])[0]) * scale
             taken = shapely.union(taken, g)  # a later parcel overlapping this one counts once too
         park_geom = _park(parks, scenario.supply.zhongguancun_park)
         if park_geom is not None:
-            inside = np.array([float(ellipsoid_mu([shapely.intersection(shapely.make_valid(g), park_geom)])[0]) if g is not None else 0.0 for g in geoms])
-            full = np.array([float(ellipsoid_mu([shapely.make_valid(g)])[0]) if g is not None else 0.0 for g in geoms])
+            inside = np.array([float(plane_mu([shapely.intersection(shapely.make_valid(g), park_geom)])[0]) if g is not None else 0.0 for g in geoms])
+            full = np.array([float(plane_mu([shapely.make_valid(g)])[0]) if g is not None else 0.0 for g in geoms])
             in_zgc = inside > 0.5 * np.maximum(full, 1e-9)
     frame = pd.DataFrame({
         "id": reserve["id"].astype(str).to_numpy() if "id" in reserve.columns else [str(i + 1) for i in range(n)],

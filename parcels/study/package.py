@@ -508,7 +508,7 @@ def data_dictionary(scenario: Scenario, raster_note: str = "") -> pd.DataFrame:
         (FILES["xlsx"], "用地平衡", "工业用地需求与供给，逐项给出计算方法", f"{PLAN} 表1（营业总收入、规上工业企业）；情景文件假设；store 中的工业用地、企业、储备地块图层"),
         (FILES["xlsx"], "规划目标（表1）", "表1 南阳高新区“十四五”发展主要目标（2020→2025）", f"{PLAN} 表1"),
         (FILES["xlsx"], "情景参数", "本次运行所用情景文件的全部参数", f"情景：{scenario.name}；{scenario.source}"),
-        ("单位", "亩", "1 亩 = 10000/15 平方米；面积按 CGCS2000 椭球面积（EPSG:4546 计算并作比例改正）", "DOMAIN.md §A"),
+        ("单位", "亩", "1 亩 = 10000/15 平方米；面积为测量坐标系（默认 EPSG:4546，CGCS2000 3度带）中的平面面积，即登记宗地面积；椭球面积另列于 ellipsoid_area_m2", "SPEC §3.1"),
         ("坐标系", "EPSG:4490 / EPSG:4546", "存储与交换：CGCS2000 经纬度（EPSG:4490）；量算：CGCS2000 3度带高斯-克吕格 CM 111E（EPSG:4546）", "DOMAIN.md §A；SPEC §3.1"),
     ]
     return pd.DataFrame(rows, columns=["文件", "图层/字段", "含义", "来源"])
