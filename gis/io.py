@@ -69,7 +69,6 @@ SHP_SHORT_NAMES = {
     "reserve_parcel_id": "rp_id",
     "approval_no": "appr_no",
     "approval_date": "appr_date",
-    "supply_method": "sup_method",
     "supply_date": "sup_date",
     "contract_no": "contr_no",
     "term_years": "term_yrs",

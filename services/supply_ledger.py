@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.crs import STORE_EPSG, area_m2, m2_to_mu
+from gis.crs import STORE_EPSG
 from gis.errors import InputError, NotFoundError, RowError, nul_errors_in_values, refuse_nul
 from gis.store import Store
 
@@ -109,7 +109,7 @@ def prepare_ledger_import(store: Store, frame, *, geometry_source: str, data_sou
     return ready, warnings + conflict_warnings(store, ready)
 
 
-LOCKED = ("id", "area_m2", "area_mu")
+LOCKED = ("id", "area_m2", "ellipsoid_area_m2", "area_mu")
 
 
 def edit_ledger_row(store: Store, row_id: str, *, user: str, properties: dict | None = None, geometry=None, reason: str | None = None, today: dt.date | None = None) -> dict:
@@ -133,9 +133,9 @@ def edit_ledger_row(store: Store, row_id: str, *, user: str, properties: dict | 
     out = {k: _plain(ready[k].iloc[0]) for k in changes if k in ready.columns}
     if geometry is not None:
         geometry = ready.geometry.iloc[0]
-        m2 = float(area_m2(np.array([geometry], dtype=object))[0])
-        out["area_m2"] = round(m2, 2)
-        out["area_mu"] = float(m2_to_mu(out["area_m2"]))
+        for key in ("area_m2", "ellipsoid_area_m2", "area_mu"):  # computed by prepare_features (SPEC §3.1)
+            if key in ready.columns:
+                out[key] = _plain(ready[key].iloc[0])
         out.setdefault("geometry_source", "digitized")
     return store.update_feature(LEDGER, row_id, out, geometry=geometry, user=user, reason=reason, action="edit")
 

@@ -97,9 +97,9 @@ def test_ledger_geometry_edit(api):
     import numpy as np
     import shapely
 
-    from gis.crs import area_m2
+    from gis.crs import plane_area_m2 as area_m2
 
-    expected = area_m2(np.array([shapely.geometry.shape(poly)], dtype=object))[0]  # ellipsoidal, recomputed from the new shape
+    expected = area_m2(np.array([shapely.geometry.shape(poly)], dtype=object))[0]  # plane (registered) area, recomputed from the new shape
     assert after["area_m2"] == pytest.approx(expected, abs=0.01) and after["area_m2"] < row["area_m2"] and after["geometry_source"] == "digitized"
     swapped = {"type": "Polygon", "coordinates": [[[y, x] for x, y in ring] for ring in poly["coordinates"]]}
     assert client.patch("/collections/land_supply/items/LS-PZ-01", json={"geometry": swapped}, headers=_auth(keys, "admin")).status_code in (400, 422)

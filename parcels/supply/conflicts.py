@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import area_m2, m2_to_mu
+from gis.crs import m2_to_mu
+from gis.crs import plane_area_m2 as area_m2  # overlaps in registered (plane) m², like the parcels' area_m2
 from parcels.schema import DELETED_STATUS
 from parcels.workflow import MAX_OVERLAP_M2
 
