@@ -520,7 +520,7 @@ def read_feature_batches(
     crs: str | None = None,
     encoding: str | None = None,
     layer: str | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> BatchedRead | None:
     """A city's cadastre without holding it in memory: the OGR vector file as batches of
     `batch_rows` features (`BatchedRead`), with the checks of `read_features` (encoding, archive
@@ -545,7 +545,7 @@ def read_feature_batches(
         used_encoding = shapefile_encoding(path)
     elif suffix in (".geojson", ".json"):
         refuse_nul_in_geojson(path)
-    return BatchedRead(path, source, crs=crs, encoding=used_encoding, layer=layer, batch_rows=batch_rows)
+    return BatchedRead(path, source, crs=crs, encoding=used_encoding, layer=layer, batch_rows=batch_rows or BATCH_ROWS)
 
 
 # --- writers ------------------------------------------------------------------------------
