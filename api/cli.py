@@ -77,8 +77,13 @@ def import_cmd(
         started = time.monotonic()
         with progress() as bar:
             task = bar.add_task(f"导入 / importing {file.name}", total=None)
+
+            def rows_done(n: int) -> None:  # batched imports report rows as they land
+                bar.update(task, description=f"导入 / importing {file.name}：{n:,} 行 / rows")
+
             report, read, warnings = import_file(
-                s, layer, file, crs=crs, encoding=encoding, mode=mode, user=current_user(), geometry_source=geometry_source, source_layer=source_layer
+                s, layer, file, crs=crs, encoding=encoding, mode=mode, user=current_user(), geometry_source=geometry_source, source_layer=source_layer,
+                progress=rows_done,
             )
             bar.update(task, total=1, completed=1)
     except (InputError, NotFoundError) as exc:

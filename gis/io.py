@@ -434,6 +434,120 @@ def read_features(
     return ReadResult(frame, detected.label, detected.how, used_encoding, str(path))
 
 
+BATCH_ROWS = 50_000
+"""Features per batch of a batched read (`read_feature_batches`): ≈100–200 MB of parcels in memory."""
+BATCHED_SUFFIXES = {".gpkg", ".shp", ".fgb", ".geojson", ".json", ".gml", ".kml", ".zip"}
+"""Sources read in batches (OGR vector files); tables and Parquet are read whole."""
+
+
+class BatchedRead:
+    """An OGR source read `batch_rows` features at a time, each batch checked and brought to
+    EPSG:4490 like `read_features` does with the whole file: the CRS decided on the first batch
+    (given, declared or detected) and checked again on every later one, GCJ-02 corrected,
+    shapefile names restored. Iterating yields GeoDataFrames; `crs_label`, `crs_how`, `encoding`
+    and `source` are known once the first batch is read (`ReadResult`'s fields, for reports),
+    `total` when the driver can count cheaply (None otherwise)."""
+
+    def __init__(self, path: Path, source: str, *, crs: str | None, encoding: str | None, layer: str | None, batch_rows: int):
+        self.path, self.source, self.layer, self.batch_rows = path, source, layer, batch_rows
+        self.given = crsmod.parse_crs(crs)
+        self.encoding = encoding
+        self.crs_label: str | None = None
+        self.crs_how: str | None = None
+        self.frame = None  # ReadResult compatibility: the batches are never held together
+        try:
+            info = pyogrio.read_info(source, layer=layer, encoding=encoding)
+            self.total = int(info["features"]) if int(info.get("features", -1)) >= 0 else None
+        except Exception:  # counted on the way instead
+            self.total = None
+
+    def __iter__(self):
+        from pyproj import CRS
+
+        path = self.path
+        detected = None
+        try:
+            reader_ctx = pyogrio.open_arrow(self.source, layer=self.layer, encoding=self.encoding, batch_size=self.batch_rows, use_pyarrow=True)
+            meta, reader = reader_ctx.__enter__()
+        except Exception as exc:
+            raise InputError(
+                f"无法读取文件 {path.name}：{str(exc).splitlines()[0][:300]}",
+                hint="请确认文件完整（shapefile 需 .shp/.shx/.dbf 同名同目录），或先在 QGIS 中打开检查。",
+            ) from exc
+        try:
+            declared = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+            geom_col = meta.get("geometry_name") or "wkb_geometry"
+            first_row = 0
+            for batch in reader:
+                table = batch if hasattr(batch, "column_names") else batch
+                names = list(table.schema.names)
+                gname = geom_col if geom_col in names else next((n for n in names if n in ("wkb_geometry", "geometry", "geom")), None)
+                geoms = shapely.from_wkb(table.column(names.index(gname)).to_numpy(zero_copy_only=False)) if gname else np.full(table.num_rows, None, dtype=object)
+                attrs = table.drop_columns([gname]).to_pandas() if gname else table.to_pandas()
+                if path.suffix.lower() == ".shp" or ".shp" in self.source.lower():
+                    attrs = attrs.rename(columns={c: SHP_LONG_NAMES[c] for c in attrs.columns if c in SHP_LONG_NAMES})
+                geoms = np.asarray(geoms, dtype=object)
+                nonempty = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+                out = geoms.copy()
+                if nonempty.any():
+                    here = crsmod.detect_crs(geoms[nonempty], declared=declared, given=self.given)
+                    if detected is None:
+                        detected = here
+                        self.crs_label, self.crs_how = here.label, here.how
+                    elif (here.crs, here.gcj02) != (detected.crs, detected.gcj02):
+                        raise InputError(
+                            f"文件 {path.name} 第 {first_row + 1}–{first_row + table.num_rows} 行的坐标与前面的要素不属于同一坐标系"
+                            f"（前面：{detected.label}；此处：{here.label}）。",
+                            hint="请检查源数据是否混入了不同坐标系的要素，或用 --crs 指定坐标系。",
+                        )
+                    if detected.gcj02:
+                        out[nonempty] = crsmod.gcj02_geoms_to_store(out[nonempty])
+                    else:
+                        out[nonempty] = crsmod.to_store(out[nonempty], detected.crs)
+                yield gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=gpd.GeoSeries(out, crs=crsmod.STORE_EPSG))
+                first_row += table.num_rows
+            if first_row == 0:
+                raise InputError(f"文件中没有任何要素：{path.name}", hint="请检查导出的图层是否为空。")
+            if detected is None:
+                raise InputError(f"文件 {path.name} 中没有任何几何。", hint="请检查文件是否为空间数据。")
+        finally:
+            reader_ctx.__exit__(None, None, None)
+
+
+def read_feature_batches(
+    path: str | os.PathLike,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    batch_rows: int | None = None,
+) -> BatchedRead | None:
+    """A city's cadastre without holding it in memory: the OGR vector file as batches of
+    `batch_rows` features (`BatchedRead`), with the checks of `read_features` (encoding, archive
+    vetting, NUL in GeoJSON, CRS). None for a source that is read whole (CSV/XLSX tables,
+    Parquet): the caller then uses `read_features`."""
+    encoding = check_encoding(encoding)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in BATCHED_SUFFIXES:
+        return None
+    if not path.exists():
+        raise InputError(f"文件不存在：{path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"文件是空的：{path.name}")
+    source, used_encoding = str(path), encoding
+    if suffix == ".zip":
+        source = _resolve_archive(path, layer)
+        member = source.split(f"/vsizip/{path}/", 1)[1]
+        if member.lower().endswith(".shp") and encoding is None:
+            used_encoding = zipped_shapefile_encoding(path, member)
+    elif suffix == ".shp" and encoding is None:
+        used_encoding = shapefile_encoding(path)
+    elif suffix in (".geojson", ".json"):
+        refuse_nul_in_geojson(path)
+    return BatchedRead(path, source, crs=crs, encoding=used_encoding, layer=layer, batch_rows=batch_rows or BATCH_ROWS)
+
+
 # --- writers ------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

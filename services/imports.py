@@ -6,13 +6,23 @@ from gis.store import Store
 from services.parcel_edits import RESERVE
 
 
-def import_file(store: Store, layer: str, path, *, crs: str | None = None, encoding: str | None = None, mode: str = "append", user: str, geometry_source: str = "surveyed", source_layer: str | None = None, label: str | None = None):
+WHOLE_LAYERS = (RESERVE, "land_supply", "enterprises")
+"""Read whole, never in batches: reserve parcels (the overlap check needs the whole import at
+once), the supply ledger (rows take their reserve parcel's geometry and are checked together) and
+enterprise tables (small, often without geometry)."""
+
+
+def import_file(store: Store, layer: str, path, *, crs: str | None = None, encoding: str | None = None, mode: str = "append", user: str, geometry_source: str = "surveyed", source_layer: str | None = None, label: str | None = None, progress=None):
     """Read, validate and import one file into a layer, all-or-nothing: the CLI and HTTP import.
 
     One function so that `landgis import` and `POST /collections/{id}/import` refuse exactly the
-    same bad files with exactly the same Chinese messages. Returns (ImportReport, ReadResult,
-    warnings). Raises InputError before anything is written, so a refused file leaves the store
-    (rows and history) unchanged.
+    same bad files with exactly the same Chinese messages. Returns (ImportReport, ReadResult
+    or BatchedRead, warnings). A refused file leaves the store (rows and history) unchanged.
+
+    An OGR vector file (GeoPackage, shapefile, FlatGeobuf, GeoJSON, …) is read, validated and
+    written in batches inside one transaction (`gis.io.read_feature_batches`,
+    `Store.import_batches`): memory holds one batch, a bad row anywhere rolls back every batch,
+    and errors count rows from the file's first feature. `progress(rows)` after each batch.
     """
     from pathlib import Path
 
@@ -29,6 +39,19 @@ def import_file(store: Store, layer: str, path, *, crs: str | None = None, encod
         raise InputError(f"几何来源“{geometry_source}”不合法。", hint="只能是 surveyed、digitized 或 schematic。")
     path = Path(path)
     name = label or path.name
+    spec = LAYERS.get(layer)
+    if layer not in WHOLE_LAYERS:
+        from gis.io import read_feature_batches
+
+        batched = read_feature_batches(path, crs=crs, encoding=encoding, layer=source_layer)
+        if batched is not None:
+            warnings: list[str] = []
+            report = store.import_batches(
+                layer, _prepared_batches(layer, batched, warnings, geometry_source=geometry_source, data_source=f"导入自 {name}"),
+                mode=mode, user=user, geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer,
+                reason=f"import {name}", progress=progress,
+            )
+            return report, batched, warnings
     read = read_features(path, crs=crs, encoding=encoding, layer=source_layer, require_geometry=layer not in ("enterprises", "land_supply"))
     if layer == "land_supply":  # rows may take a reserve parcel's geometry; the ledger rules refuse bad rows (SPEC §4.2)
         from services.supply_ledger import prepare_ledger_import
@@ -36,7 +59,6 @@ def import_file(store: Store, layer: str, path, *, crs: str | None = None, encod
         ready, warnings = prepare_ledger_import(store, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
     else:
         ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
-    spec = LAYERS.get(layer)
     report = store.import_features(
         layer, ready, mode=mode, user=user, geometry_type=spec.geometry_type if spec else "GEOMETRY", title=spec.title_zh if spec else layer, reason=f"import {name}",
         check=_reserve_overlap_check(ready) if layer == RESERVE else None,
@@ -78,3 +100,30 @@ def _reserve_overlap_check(ready):
             )
 
     return check
+
+
+def _prepared_batches(layer: str, batches, warnings: list[str], *, geometry_source: str, data_source: str):
+    """Each batch through the domain rules of an import (`prepare_features`), its error rows
+    counted from the file's first feature; the warnings of all batches, each once."""
+    from gis.errors import InputError
+    from parcels.layers import prepare_features
+
+    offset = 0
+    for frame in batches:
+        try:
+            ready, batch_warnings = prepare_features(layer, frame, geometry_source=geometry_source, data_source=data_source)
+        except InputError as exc:
+            import re
+
+            for e in exc.errors:
+                if getattr(e, "row", None) is not None:
+                    e.row += offset
+            if offset:
+                exc.detail = re.sub(r"第\s*(\d+)\s*行", lambda m: f"第 {int(m.group(1)) + offset} 行", exc.detail)
+                exc.args = (exc.render(),)
+            raise
+        for w in batch_warnings:
+            if w not in warnings:
+                warnings.append(w)
+        offset += len(frame)
+        yield ready

@@ -208,9 +208,10 @@ def db_values(series: pd.Series, kind: str) -> list:
         out = a.astype(object)
         out[~np.isfinite(a)] = None
         return out.tolist()
-    if kind == "INTEGER" and dtype.kind in "iu":
+    plain = isinstance(dtype, np.dtype)  # numpy dtypes hold no NA; pandas' nullable Int64/boolean go value by value
+    if kind == "INTEGER" and plain and dtype.kind in "iu":
         return series.to_numpy().tolist()
-    if kind == "BOOLEAN" and dtype.kind == "b":
+    if kind == "BOOLEAN" and plain and dtype.kind == "b":
         return series.to_numpy().tolist()
     values = series.tolist()
     if kind == "TEXT" and all(type(v) is str for v in values):
