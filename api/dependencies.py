@@ -293,6 +293,5 @@ def auth_error_response(exc: AuthError):
     from api.errors import problem
 
     resp = problem(exc.status, exc.detail)
-    if exc.status == 401:
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="landgis"'
+    exc.add_challenges(resp.headers)
     return resp
