@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
+from api.cors import wrap_outermost
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
 from api.settings import Settings
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store.caches.set_budget("tiles", int(settings.tile_cache_mb * 1024 * 1024))
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
+    wrap_outermost(app, settings.cors_origins)  # CORS + HEAD on every answer, 500s included (api/cors.py)
 
     app.include_router(health.router)
     app.include_router(features.router)
