@@ -35,6 +35,8 @@ from api.dependencies import (
     wants_html,
 )
 from api.ogc import html
+from api.ogc import schema as ogc_schema
+from api.ogc import tiles as ogc_tiles
 from api.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_URIS, OgcCrs
 from gis.errors import NotFoundError, RowError
 from gis.store import Store
@@ -66,8 +68,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
-]
-"""Only what is implemented and tested. Not declared: CQL2 temporal, array, arithmetic,
+] + ogc_tiles.CONFORMANCE
+"""Only what is implemented and tested (the Tiles classes: api/ogc/tiles.py). Not declared: CQL2 temporal, array, arithmetic,
 accent-insensitive comparison and custom functions (a filter using them gets a 400)."""
 
 ITEMS_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "properties", "sortby", "datetime"}
@@ -113,6 +115,7 @@ def landing(request: Request, f: str | None = None) -> Response:
         {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html", "title": "接口文档"},
         {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "符合性声明"},
         {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "图层（集合）列表"},
+        {"href": f"{base}/tileMatrixSets", "rel": ogc_tiles.REL_TILING_SCHEMES, "type": JSON, "title": "瓦片矩阵集"},
     ]
     body = {
         "title": request.app.state.settings.title,
@@ -157,13 +160,14 @@ def _collection(request: Request, store: Store, name: str) -> dict:
             {"href": f"{base}/collections/{name}/items", "rel": "items", "type": GEOJSON, "title": "要素（GeoJSON）"},
             {"href": f"{base}/collections/{name}/items?f=html", "rel": "items", "type": "text/html", "title": "要素（HTML）"},
             {"href": f"{base}/collections/{name}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "可查询字段"},
-            {
-                "href": f"{base}/collections/{name}/tiles/WebMercatorQuad/{{tileMatrix}}/{{tileCol}}/{{tileRow}}",
-                "rel": "item",
-                "type": "application/vnd.mapbox-vector-tile",
-                "title": "矢量瓦片（WebMercatorQuad）",
-                "templated": True,
-            },
+            # GDAL's OAPIF driver (so QGIS) types the columns from this link (api/ogc/schema.py).
+            {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedby", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（字段类型、中文名与单位）"},
+            # The same relation (RFC 8288 compares relation types case-insensitively), spelt the
+            # way GDAL up to 3.7 matches it exactly: Debian 12's GDAL 3.6 (and the QGIS built on it).
+            {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedBy", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（GDAL 3.6 兼容写法）"},
+            {"href": f"{base}/collections/{name}/schema", "rel": ogc_schema.SCHEMA_REL, "type": ogc_schema.JSON_SCHEMA, "title": "要素属性的 JSON Schema（OGC API – Features 第5部分）"},
+            {"href": f"{base}/collections/{name}/tiles", "rel": ogc_tiles.REL_TILESETS_VECTOR, "type": JSON, "title": "矢量瓦片集（WebMercatorQuad）"},
+            {"href": f"{base}/collections/{name}/tiles/{ogc_tiles.TMS_ID}/tilejson.json", "rel": "alternate", "type": JSON, "title": "TileJSON 3.0（MapLibre 等网页地图）"},
         ],
     }
     if ext is not None:
@@ -219,6 +223,21 @@ def queryables(request: Request, access: LayerAccess = Depends(layer_access), f:
         rows = [[k, v.get("title", ""), v.get("type", v.get("format", ""))] for k, v in props.items()]
         return html.page(request, f"{_title(access.name)} · 可查询字段", headers=["字段", "中文名", "类型"], rows=rows, rows_title="可查询字段")
     return _json(body, media_type="application/schema+json")
+
+
+@router.get("/collections/{collectionId}/schema", summary="要素属性的 JSON Schema / feature schema (OGC API – Features Part 5)")
+def collection_schema(request: Request, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    """Restricted fields are not in it for a caller below `analyst` (the access rule: `access.hidden`)."""
+    cols = visible_columns(store, access.name, access.hidden)
+    body = ogc_schema.returnables_schema(access.name, cols, f"{_base(request)}/collections/{access.name}/schema")
+    return _json(body, media_type=ogc_schema.JSON_SCHEMA, headers={"Vary": "Authorization"})
+
+
+@router.get("/collections/{collectionId}/schemas/feature", summary="GeoJSON 要素的 JSON Schema / GeoJSON feature schema (describedby)")
+def feature_schema(request: Request, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    cols = visible_columns(store, access.name, access.hidden)
+    body = ogc_schema.feature_schema(access.name, cols, f"{_base(request)}/collections/{access.name}/schemas/feature")
+    return _json(body, media_type=ogc_schema.JSON_SCHEMA, headers={"Vary": "Authorization"})
 
 
 # --- items ----------------------------------------------------------------------------------
