@@ -12,6 +12,7 @@ from api import errors
 from api.cors import wrap_outermost
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
+from api.routers import styles
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analysis.router)
     app.include_router(study.router)
     app.include_router(maps.router)
+    app.include_router(styles.router)
     app.include_router(jobs.router)
     app.include_router(imports.router)
     return app
