@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.cors import wrap_outermost
+from api.ogc import openapi
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
 from api.routers import styles
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
     wrap_outermost(app, settings.cors_origins)  # CORS + HEAD on every answer, 500s included (api/cors.py)
+    openapi.install(app)  # every query parameter typed (api/ogc/openapi.py)
 
     app.include_router(health.router)
     app.include_router(features.router)

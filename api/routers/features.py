@@ -19,6 +19,8 @@ from fastapi.responses import Response
 
 from api.auth import Principal
 from api.dependencies import (
+    F_QUERY,
+    FormatParam,
     ItemsParams,
     items_params,
     LayerAccess,
@@ -106,7 +108,7 @@ def _check_params(request: Request, allowed: set[str], extra: set[str] = frozens
 # --- landing, conformance, OpenAPI ----------------------------------------------------------
 
 @router.get("/", summary="服务首页 / landing page")
-def landing(request: Request, f: str | None = None) -> Response:
+def landing(request: Request, f: FormatParam = F_QUERY) -> Response:
     base = _base(request)
     links = [
         {"href": f"{base}/?f=json", "rel": "self", "type": JSON, "title": "本页（JSON）"},
@@ -128,7 +130,7 @@ def landing(request: Request, f: str | None = None) -> Response:
 
 
 @router.get("/conformance", summary="符合性声明 / conformance classes")
-def conformance(request: Request, f: str | None = None) -> Response:
+def conformance(request: Request, f: FormatParam = F_QUERY) -> Response:
     if wants_html(request, f):
         return html.page(request, "符合性声明", links=[{"href": c, "rel": "conformance", "type": "", "title": c} for c in CONFORMANCE])
     return _json({"conformsTo": CONFORMANCE})
@@ -176,7 +178,7 @@ def _collection(request: Request, store: Store, name: str) -> dict:
 
 
 @router.get("/collections", summary="图层列表 / collections")
-def collections(request: Request, f: str | None = None, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
+def collections(request: Request, f: FormatParam = F_QUERY, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
     """Anonymous callers see the public layers only; `analyst` and `admin` see every layer."""
     base = _base(request)
     names = visible_layers(store, principal)
@@ -192,7 +194,7 @@ def collections(request: Request, f: str | None = None, principal: Principal = D
 
 
 @router.get("/collections/{collectionId}", summary="图层信息 / collection")
-def collection(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
+def collection(request: Request, access: LayerAccess = Depends(layer_access), f: FormatParam = F_QUERY, store: Store = Depends(get_store)) -> Response:
     doc = _collection(request, store, access.name)
     if wants_html(request, f):
         ext = doc.get("extent", {}).get("spatial", {}).get("bbox", [[None]])[0]
@@ -202,7 +204,7 @@ def collection(request: Request, access: LayerAccess = Depends(layer_access), f:
 
 
 @router.get("/collections/{collectionId}/queryables", summary="可查询字段 / queryables")
-def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
+def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: FormatParam = F_QUERY, store: Store = Depends(get_store)) -> Response:
     base = _base(request)
     cols = visible_columns(store, access.name, access.hidden)
     props: dict = {"geometry": {"title": "几何", "format": "geometry-any", "x-ogc-role": "primary-geometry"}}
