@@ -13,6 +13,7 @@ items page) ask `is_head(request)` and answer the headers without making it.
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEAD_FLAG = "landgis.head"
@@ -21,6 +22,15 @@ HEAD_FLAG = "landgis.head"
 def is_head(request: Request) -> bool:
     """True when the client sent HEAD (the route sees GET)."""
     return bool(request.scope.get(HEAD_FLAG))
+
+
+def head_response(media_type: str, headers: dict | None = None, status_code: int = 200) -> Response:
+    """The answer to a HEAD whose GET body was not made: its status and headers, and no
+    `Content-Length` (RFC 9110 §9.3.2 lets a HEAD omit what is only known once the body exists;
+    a `0` would be a lie)."""
+    resp = Response(status_code=status_code, media_type=media_type, headers=headers)
+    del resp.headers["content-length"]
+    return resp
 
 
 class HeadAsGet:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import replace
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -36,6 +37,7 @@ from api.dependencies import (
     visible_layers,
     wants_html,
 )
+from api.head import head_response, is_head
 from api.ogc import html
 from api.ogc import schema as ogc_schema
 from api.ogc import tiles as ogc_tiles
@@ -297,6 +299,12 @@ async def items(
     params: ItemsParams = Depends(items_params),
     store: Store = Depends(get_store),
 ) -> Response:
+    if is_head(request):
+        # HEAD: the request is checked the GET way (parameters, filter, columns) on a one-feature
+        # page, and no page of up to 10 000 features is built for headers (api/head.py).
+        answer = await on_store(store, _items, request, store, access, replace(params, limit=1, f="json"), heavy=_costly_page(request, params))
+        headers = {"Content-Crs": answer.headers["content-crs"]} if "content-crs" in answer.headers else None
+        return head_response("text/html; charset=utf-8" if params.f == "html" else GEOJSON, headers)
     return await on_store(store, _items, request, store, access, params, heavy=_costly_page(request, params))
 
 
