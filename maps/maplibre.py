@@ -9,13 +9,12 @@ TileJSON (`/collections/{id}/tiles/WebMercatorQuad/tilejson.json`), so the page 
 any other host; there is no basemap (offline default, as the Leaflet maps).
 
 Labels (注记, in Chinese, as on the Leaflet map: "序号 名称" inside reserve parcels, park names,
-road names along the roads): MapLibre used to draw text only from signed-distance-field glyph
-files fetched from the style's `glyphs` URL. landgis serves no glyph files, and a public glyph
-server (demotiles, Mapbox, MapTiler) would break the offline/intranet rule, so the style has no
-`glyphs`: MapLibre GL JS 6 then draws every label with the browser's own fonts (its TinySDF path;
-`text-font` names the CSS families tried first: Noto Sans CJK SC, Microsoft YaHei, …). MapLibre
-5 refuses text layers in a style without `glyphs`; `labels=False` (`?labels=false` on the route)
-leaves them out for it and for OpenLayers' ol-mapbox-style.
+road names along the roads): the style has no `glyphs` URL. landgis serves no glyph files, and a
+public glyph server (demotiles, Mapbox, MapTiler) would break the offline/intranet rule; MapLibre
+GL JS (5.24 and 6.20 tested) then draws every label with the browser's own fonts (TinySDF;
+`text-font` names the CSS families tried first: Noto Sans CJK SC, Microsoft YaHei, …).
+`labels=False` (`?labels=false` on the route) leaves the text layers out for a client that draws
+text only from a glyph server.
 
 Pure: the caller passes the layers' summaries (maps/summary.py) and the service's base URL.
 """
@@ -28,7 +27,7 @@ from maps.summary import LayerSummary
 from parcels.schema import RESERVE_STATUSES
 
 LABEL_FONTS = ["Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "sans-serif"]
-"""CSS families MapLibre 6 draws the labels with (no glyph server: see the module doc)."""
+"""CSS families MapLibre draws the labels with (no glyph server: see the module doc)."""
 LABEL_HALO = {"text-color": "#333333", "text-halo-color": "#FFFFFF", "text-halo-width": 1.5}
 BACKGROUND = "#F7F7F2"
 """No basemap: the Leaflet maps' plain ground (offline default)."""
@@ -119,7 +118,7 @@ def parcels_style(base: str, reserve: LayerSummary, parks: LayerSummary | None =
             "landgis:title": TITLE,
             "landgis:legend": legend,
             "landgis:colour_source": f"{LAND_USE_SOURCE}（{LAND_USE_SOURCE_NOTE_ZH}）",
-            "landgis:labels": ("注记用浏览器本机字体绘制（MapLibre GL JS 6 起支持，无需字形服务；landgis 不提供也不引用外网字形服务）。MapLibre 5 等需字形服务的客户端请用 ?labels=false。" if labels else "不含文字注记（labels=false）。"),
+            "landgis:labels": ("注记由 MapLibre GL JS 用浏览器本机字体绘制，无需字形服务（landgis 不提供也不引用外网字形服务）；只能从字形服务取字的客户端请用 ?labels=false。" if labels else "不含文字注记（labels=false）。"),
         },
         "sources": sources,
         "layers": layers,

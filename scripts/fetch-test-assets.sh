@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENDOR="$ROOT/build/test-vendor"
 PACKAGES=(
   "maplibre-gl@6.20.0"
+  "maplibre-gl@5.24.1"
 )
 
 mkdir -p "$VENDOR"

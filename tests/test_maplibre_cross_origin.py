@@ -1,11 +1,12 @@
-"""A web map on another origin uses landgis (SPEC §8.1, §8.2; issue 18): MapLibre GL JS from the npm
-registry (scripts/fetch-test-assets.sh, never a CDN) on a page served from a second port, in
+"""A web map on another origin uses landgis (SPEC §8.1, §8.2; issue 18): MapLibre GL JS 6 and 5 from the
+npm registry (scripts/fetch-test-assets.sh, never a CDN) on a page served from a second port, in
 headless Chromium with every non-loopback request blocked, loads `/maps/parcels/style.json`, which
 reaches the layers only through their TileJSON documents, and draws the reserve parcels, the park
 zones and the zone boundary — with no header added by the test: the browser's own CORS checks
 decide. Checked on the rendered features (MapLibre's `queryRenderedFeatures`), on the screenshot's
-pixels (land-use fill colours inside the parcels, the boundary's red) and on the Chinese labels.
-The screenshot is kept in test-artifacts/maps/maplibre-cross-origin.png.
+pixels (land-use fill colours inside the parcels, the boundary's red) and on the Chinese labels,
+which both versions draw with the browser's fonts (the style has no glyph server). The screenshots
+are kept in test-artifacts/maps/maplibre-cross-origin.png (6.x) and maplibre5-cross-origin.png.
 
 Control: the same page against a server whose LANDGIS_CORS_ORIGINS does not list the page's
 origin draws nothing — so CORS, not luck, is what makes the first page work.
@@ -26,16 +27,19 @@ import pytest
 from api_support import load_sample, make_store
 from browser_support import ARTIFACTS, REPO, WEBGL_ARGS, Watch, chromium_browser, ensure_chromium, free_port, live_server
 
-MAPLIBRE = "6.20.0"
-DIST = REPO / "build" / "test-vendor" / f"maplibre-gl-{MAPLIBRE}" / "dist"
+VENDOR = REPO / "build" / "test-vendor"
+MAPLIBRE = {
+    # version: (how the page loads it: an ES module from 6.0, a UMD script before; screenshot name)
+    "6.20.0": ('<script type="module">\nimport * as maplibregl from "./maplibre-gl.mjs";', "maplibre-cross-origin.png"),
+    "5.24.1": ('<script src="./maplibre-gl.js"></script>\n<script type="module">\nconst maplibregl = window.maplibregl;', "maplibre5-cross-origin.png"),
+}
 
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>另一来源的 MapLibre 页面</title>
-<link rel="stylesheet" href="/maplibre-gl.css">
+<link rel="stylesheet" href="./maplibre-gl.css">
 <style>html, body, #map { margin: 0; width: 100%; height: 100%; }</style></head>
 <body><div id="map"></div>
-<script type="module">
-import * as maplibregl from "/maplibre-gl.mjs";
+LOADER
 const q = new URLSearchParams(location.search);
 window.__errors = [];
 const map = new maplibregl.Map({container: "map", style: q.get("style"), attributionControl: false,
@@ -51,7 +55,7 @@ window.__map = map;
 
 
 def ensure_maplibre() -> None:
-    if not (DIST / "maplibre-gl.mjs").exists():
+    if not all((VENDOR / f"maplibre-gl-{v}" / ".landgis-version").exists() for v in MAPLIBRE):
         subprocess.run(["bash", str(REPO / "scripts" / "fetch-test-assets.sh")], check=True)
 
 
@@ -62,13 +66,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def page_origin(tmp_path_factory):
-    """The second origin: a plain static server with the page and MapLibre's dist files."""
+    """The second origin: a plain static server with a page and MapLibre's dist files per version."""
     ensure_maplibre()
     root = tmp_path_factory.mktemp("portal")
-    (root / "index.html").write_text(PAGE, encoding="utf-8")
-    for f in DIST.iterdir():
-        if f.suffix in (".mjs", ".css"):
-            (root / f.name).symlink_to(f)
+    for version, (loader, _) in MAPLIBRE.items():
+        (root / version).mkdir()
+        (root / version / "index.html").write_text(PAGE.replace("LOADER", loader), encoding="utf-8")
+        for f in (VENDOR / f"maplibre-gl-{version}" / "dist").iterdir():
+            if f.suffix in (".mjs", ".js", ".css"):
+                (root / version / f.name).symlink_to(f)
     port = free_port()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -112,7 +118,7 @@ COUNT_COLOURS = """async ([b64, targets, tol]) => {
 }"""
 
 
-def open_map(browser, page_origin: str, service: str, bounds) -> tuple:
+def open_map(browser, page_origin: str, service: str, bounds, version: str = "6.20.0") -> tuple:
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
     page = ctx.new_page()
     watch = Watch(page)
@@ -120,7 +126,7 @@ def open_map(browser, page_origin: str, service: str, bounds) -> tuple:
     page.on("request", lambda r: requests.append((r.url, r.headers)) if r.url.startswith(service) else None)
     style = f"{service}/maps/parcels/style.json"
     corners = json.dumps([[float(bounds[0]), float(bounds[1])], [float(bounds[2]), float(bounds[3])]])
-    page.goto(f"{page_origin}/index.html?style={quote(style)}&bounds={quote(corners)}", wait_until="load")
+    page.goto(f"{page_origin}/{version}/index.html?style={quote(style)}&bounds={quote(corners)}", wait_until="load")
     return ctx, page, watch, requests
 
 
@@ -128,7 +134,8 @@ def blend(top, alpha: float, under) -> tuple[float, ...]:
     return tuple(alpha * t + (1 - alpha) * u for t, u in zip(top, under))
 
 
-def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, browser):
+@pytest.mark.parametrize("version", list(MAPLIBRE))
+def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, browser, version):
     import shapely
 
     from maps.maplibre import BACKGROUND
@@ -138,7 +145,8 @@ def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, b
     reserve = store.read_layer("reserve_parcels")
     parks = store.read_layer("park_zones")
     bounds = tuple(reserve.total_bounds)
-    ctx, page, watch, requests = open_map(browser, page_origin, service, bounds)
+    shot_name = MAPLIBRE[version][1]
+    ctx, page, watch, requests = open_map(browser, page_origin, service, bounds, version)
     try:
         page.wait_for_function("window.__idle === true", timeout=60000)
         page.wait_for_timeout(300)
@@ -157,8 +165,9 @@ def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, b
         # Rendered features: every reserve parcel, and park zones (a public layer) under them.
         drawn = page.evaluate("""(() => {
             const ids = (layer) => [...new Set(window.__map.queryRenderedFeatures({layers: [layer]}).map((f) => f.properties.id))];
+            const labels = ["reserve_parcels-label", "park_zones-label"].filter((id) => window.__map.getLayer(id));
             return {reserve: ids("reserve_parcels-fill"), parks: ids("park_zones-fill"), boundary: ids("zone_boundary-current"),
-                    labels: window.__map.queryRenderedFeatures({layers: ["reserve_parcels-label", "park_zones-label"]}).length};
+                    labels: labels.length ? window.__map.queryRenderedFeatures({layers: labels}).length : 0};
         })()""")
         assert sorted(drawn["reserve"]) == sorted(reserve["id"]), drawn
         visible_parks = parks[parks.intersects(shapely.box(*bounds))]
@@ -167,7 +176,7 @@ def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, b
 
         png = page.screenshot()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "maplibre-cross-origin.png").write_bytes(png)
+        (ARTIFACTS / shot_name).write_bytes(png)
 
         # Pixels: zoomed to each of the three largest parcels, points inside it (an inner ring, off
         # the centre where its label sits) have the land-use fill (opacity 0.7) over the ground or
@@ -201,7 +210,7 @@ def test_maplibre_on_another_origin_draws_landgis_tiles(services, page_origin, b
         assert hits >= 0.6 * total, f"{hits}/{total} points inside the parcels have the land-use colour; e.g. {samples}"
         red = page.evaluate(COUNT_COLOURS, [base64.b64encode(png).decode("ascii"), [list(hex_to_rgb(BOUNDARY_STYLES["current"]["color"]))], 20])[0]
         assert red > 300, f"zone boundary not drawn ({red} red pixels)"
-        print(f"maplibre {MAPLIBRE} cross-origin: {len(drawn['reserve'])} parcels, {len(drawn['parks'])} park zones, {drawn['labels']} labels, {hits}/{total} fill pixels, {red} boundary pixels")
+        print(f"maplibre {version} cross-origin: {len(drawn['reserve'])} parcels, {len(drawn['parks'])} park zones, {drawn['labels']} labels, {hits}/{total} fill pixels, {red} boundary pixels")
     finally:
         ctx.close()
 

@@ -28,7 +28,7 @@ async def style(
     request: Request,
     name: str,
     store: Store = Depends(get_store),
-    labels: bool = Query(True, description="中文注记（MapLibre GL JS 6 用本机字体绘制；MapLibre 5、OpenLayers 请用 false）"),
+    labels: bool = Query(True, description="中文注记（MapLibre GL JS 用浏览器本机字体绘制，无需字形服务；只能从字形服务取字的客户端请用 false）"),
 ) -> Response:
     path = str(request.url.path)
     try:
