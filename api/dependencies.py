@@ -46,12 +46,39 @@ async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_principal(request: Request) -> Principal:
     """The caller's principal. Plain function: other routers call it directly or `Depends` on it."""
     header = request.headers.get("authorization")
     if not header:
         return ANONYMOUS
+    if request.method not in SAFE_METHODS and header[:6].lower() == "basic " and cross_site(request):
+        raise AuthError(
+            403,
+            "跨站提交的写操作不接受 HTTP Basic 认证（浏览器会自动附带记住的登录，可被其他网站冒用）。"
+            "网页请改用 Authorization: Bearer <API 密钥>；GIS 软件与脚本不受影响。",
+        )
     return principal_from_header(request.app.state.store, header)
+
+
+def cross_site(request: Request) -> bool:
+    """Whether a browser sent this request from another site's page (not a listed CORS origin).
+
+    Why it matters for Basic only: a browser remembers a Basic login and attaches it to any
+    request to this host — a form another website posts (an import, a status change) included,
+    and a form needs no CORS preflight. A Bearer key is never attached by the browser itself.
+    GIS clients and scripts send neither `Sec-Fetch-Site` nor `Origin`, so they are unaffected."""
+    from api.cors import parse_origins
+
+    origin = request.headers.get("origin")
+    listed = parse_origins(request.app.state.settings.cors_origins)
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return origin not in listed
+    if not origin:
+        return False
+    return origin != f"{request.url.scheme}://{request.headers.get('host', '')}" and origin not in listed
 
 
 async def current_principal(request: Request) -> Principal:

@@ -201,6 +201,17 @@ def test_basic_auth_same_roles_as_bearer(env):
 
     from api.auth import add_key, revoke_key
 
+    # A form another website posts carries the browser's remembered Basic login: refused for writes.
+    imp = "/collections/park_zones/import"
+    assert c.post(imp, data={"mode": "append"}, headers=basic(keys["admin"])).status_code in (400, 422)  # GIS client / script
+    for browser in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        r = c.post(imp, data={"mode": "append"}, headers={**basic(keys["admin"]), **browser})
+        assert r.status_code == 403 and "Bearer" in r.json()["detail"], (browser, r.text[:200])
+        assert c.post(imp, data={"mode": "append"}, headers={**bearer(keys["admin"]), **browser}).status_code in (400, 422)
+    same = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert c.post(imp, data={"mode": "append"}, headers={**basic(keys["admin"]), **same}).status_code in (400, 422)
+    assert c.get("/collections/enterprises", headers={**basic(keys["analyst"]), "Origin": "https://evil.example"}).status_code == 200  # reads: CORS decides
+
     key = add_key(store, "basic-revoked", "analyst", user="test")
     assert c.get("/collections/enterprises", headers=basic(key)).status_code == 200
     revoke_key(store, "basic-revoked", user="test")
