@@ -20,7 +20,6 @@ import http.server
 import json
 import subprocess
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
