@@ -167,7 +167,7 @@ def _collection(request: Request, store: Store, name: str) -> dict:
             # GDAL's OAPIF driver (so QGIS) types the columns from this link (api/ogc/schema.py).
             {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedby", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（字段类型、中文名与单位）"},
             # The same relation (RFC 8288 compares relation types case-insensitively), spelt the
-            # way GDAL up to 3.7 matches it exactly: Debian 12's GDAL 3.6 (and the QGIS built on it).
+            # only way Debian 12's GDAL 3.6 (and the QGIS built on it) matches; GDAL 3.12 reads either.
             {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedBy", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（GDAL 3.6 兼容写法）"},
             {"href": f"{base}/collections/{name}/schema", "rel": ogc_schema.SCHEMA_REL, "type": ogc_schema.JSON_SCHEMA, "title": "要素属性的 JSON Schema（OGC API – Features 第5部分）"},
             {"href": f"{base}/collections/{name}/tiles", "rel": ogc_tiles.REL_TILESETS_VECTOR, "type": JSON, "title": "矢量瓦片集（WebMercatorQuad）"},
