@@ -9,9 +9,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
+from api.cors import wrap_outermost
+from api.ogc import openapi
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, supervision, tiles
-from api.routers import processes, tile_packs
+from api.routers import processes, styles, tile_packs
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store.caches.set_budget("tiles", int(settings.tile_cache_mb * 1024 * 1024))
     errors.install(app)
     app.add_middleware(BodyLimit, cap_mb=int(settings.max_upload_mb))
+    wrap_outermost(app, settings.cors_origins)  # CORS + HEAD on every answer, 500s included (api/cors.py)
+    openapi.install(app)  # every query parameter typed (api/ogc/openapi.py)
 
     app.include_router(health.router)
     app.include_router(features.router)
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analysis.router)
     app.include_router(study.router)
     app.include_router(maps.router)
+    app.include_router(styles.router)
     app.include_router(jobs.router)
     app.include_router(processes.router)  # OGC API – Processes: /processes, /jobs (api/processes.py registry)
     app.include_router(tile_packs.router)  # PMTiles packs of `landgis tiles` (LANDGIS_TILE_PACKS)

@@ -1,4 +1,5 @@
-"""API keys and roles (SPEC §8.4): anonymous < analyst < admin, bearer keys stored hashed.
+"""API keys and roles (SPEC §8.4): anonymous < analyst < admin, keys stored hashed, sent as
+`Authorization: Bearer KEY` or as HTTP Basic with the key as the password (SPEC §8.1).
 
 A key is `lgk_` + 32 random bytes (urlsafe base64). Only its SHA-256 is stored (as a
 `landgis_records` document of kind `api_key`, keyed by the key's name), so a copy of the store
@@ -11,6 +12,8 @@ ring re-reads the documents every few seconds, so a revoked key stops working wi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 import secrets
@@ -48,6 +51,13 @@ class AuthError(Exception):
         self.status = status
         self.detail = detail
         super().__init__(detail)
+
+    def add_challenges(self, headers) -> None:
+        """On a 401, one `WWW-Authenticate` line per scheme (RFC 9110 §11.6.1), so a browser or
+        QGIS asks for the user name and password and retries with Basic."""
+        if self.status == 401:
+            for challenge in CHALLENGES:
+                headers.append("WWW-Authenticate", challenge)
 
 
 def hash_key(key: str) -> str:
@@ -116,14 +126,41 @@ class KeyRing:
         return hit[1].get(hash_key(key))
 
 
-def principal_from_header(store: Store, authorization: str | None) -> Principal:
-    """Anonymous without a header; a known key's principal; AuthError(401) for anything else."""
-    if not authorization:
-        return ANONYMOUS
+CHALLENGES = ('Bearer realm="landgis"', 'Basic realm="landgis", charset="UTF-8"')
+"""The `WWW-Authenticate` challenges of every 401, Bearer first (API clients), then Basic: a
+browser, QGIS's Basic auth config, GDAL (`GDAL_HTTP_USERPWD`) and OWSLib answer Basic."""
+HOW_TO_AUTH = "请提供 API 密钥：Authorization: Bearer <密钥>，或 HTTP Basic 认证（用户名任意，密码为密钥）"
+
+
+def key_from_header(authorization: str) -> str:
+    """The API key an `Authorization` header carries: `Bearer KEY`, or HTTP Basic with the key
+    as the password and any user name (RFC 7617: base64 of `user:password`, UTF-8).
+
+    Why Basic too: stock QGIS (Debian's 3.22 has no custom-header auth), GDAL
+    (`GDAL_HTTP_USERPWD=x:KEY`), OWSLib and browsers all send Basic, and nothing else."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise AuthError(401, "认证信息格式有误。请使用 Authorization: Bearer <API 密钥>。")
+    scheme = scheme.lower()
+    if scheme == "bearer" and token:
+        return token
+    if scheme == "basic" and token:
+        try:
+            decoded = base64.b64decode(token, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise AuthError(401, "HTTP Basic 认证信息无法解码（应为“用户名:密码”的 Base64）。用户名任意，密码填写 API 密钥。") from None
+        _, colon, password = decoded.partition(":")
+        if not colon or not password:
+            raise AuthError(401, "HTTP Basic 认证缺少密码。用户名任意，密码填写 API 密钥（lgk_ 开头）。")
+        return password
+    raise AuthError(401, f"认证信息格式有误。{HOW_TO_AUTH}。")
+
+
+def principal_from_header(store: Store, authorization: str | None) -> Principal:
+    """Anonymous without a header; a known key's principal; AuthError(401) for anything else.
+    Bearer and Basic carry the same key: same lookup, same hash, same roles."""
+    if not authorization:
+        return ANONYMOUS
+    token = key_from_header(authorization)
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         raise AuthError(401, "API 密钥无效。请向管理员索取有效密钥（landgis keys add）。")
     p = KeyRing.lookup(store, token)
@@ -137,5 +174,5 @@ def require(principal: Principal, role: str, what: str) -> None:
     if principal.has(role):
         return
     if principal.role == "anonymous":
-        raise AuthError(401, f"{what}需要“{ROLE_ZH[role]}”（{role}）权限，请提供 API 密钥（Authorization: Bearer …）。")
+        raise AuthError(401, f"{what}需要“{ROLE_ZH[role]}”（{role}）权限。{HOW_TO_AUTH}。")
     raise AuthError(403, f"当前密钥“{principal.name}”的角色为{ROLE_ZH[principal.role]}（{principal.role}），{what}需要{ROLE_ZH[role]}（{role}）权限。")

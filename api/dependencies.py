@@ -46,12 +46,39 @@ async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_principal(request: Request) -> Principal:
     """The caller's principal. Plain function: other routers call it directly or `Depends` on it."""
     header = request.headers.get("authorization")
     if not header:
         return ANONYMOUS
+    if request.method not in SAFE_METHODS and header[:6].lower() == "basic " and cross_site(request):
+        raise AuthError(
+            403,
+            "跨站提交的写操作不接受 HTTP Basic 认证（浏览器会自动附带记住的登录，可被其他网站冒用）。"
+            "网页请改用 Authorization: Bearer <API 密钥>；GIS 软件与脚本不受影响。",
+        )
     return principal_from_header(request.app.state.store, header)
+
+
+def cross_site(request: Request) -> bool:
+    """Whether a browser sent this request from another site's page (not a listed CORS origin).
+
+    Why it matters for Basic only: a browser remembers a Basic login and attaches it to any
+    request to this host — a form another website posts (an import, a status change) included,
+    and a form needs no CORS preflight. A Bearer key is never attached by the browser itself.
+    GIS clients and scripts send neither `Sec-Fetch-Site` nor `Origin`, so they are unaffected."""
+    from api.cors import parse_origins
+
+    origin = request.headers.get("origin")
+    listed = parse_origins(request.app.state.settings.cors_origins)
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return origin not in listed
+    if not origin:
+        return False
+    return origin != f"{request.url.scheme}://{request.headers.get('host', '')}" and origin not in listed
 
 
 async def current_principal(request: Request) -> Principal:
@@ -134,29 +161,21 @@ def _param_error(param: str, detail: str, hint: str | None) -> ParamError:
     return ParamError(detail, [RowError(None, param, detail)], hint=hint)
 
 
-async def limit_param(request: Request, limit: str | None = Query(None, description="每页要素数 / page size (1–10000, default 100)")) -> int:
+async def limit_param(
+    request: Request,
+    limit: int | None = Query(None, ge=1, description="每页要素数 / page size (1–10000, default 100; larger values are served as the maximum)"),
+) -> int:
+    """`limit` (OGC API – Features /req/core/fc-limit-definition): an integer ≥ 1; above the
+    maximum the maximum is served, not an error (/req/core/fc-limit-response-1). The OpenAPI
+    document states the configured maximum and default (api/ogc/openapi.py)."""
     settings = request.app.state.settings
-    if limit is None or limit == "":
+    if limit is None:
         return settings.default_limit
-    try:
-        n = int(limit)
-    except ValueError:
-        raise _param_error("limit", f"limit 必须是正整数，收到“{limit[:40]}”。", "例如 limit=100。") from None
-    if n < 1:
-        raise _param_error("limit", "limit 必须至少为 1。", "例如 limit=100。")
-    return min(n, settings.max_limit)
+    return min(limit, settings.max_limit)
 
 
-async def offset_param(offset: str | None = Query(None, description="跳过的要素数 / features to skip")) -> int:
-    if offset is None or offset == "":
-        return 0
-    try:
-        n = int(offset)
-    except ValueError:
-        raise _param_error("offset", f"offset 必须是非负整数，收到“{offset[:40]}”。", None) from None
-    if n < 0 or n > MAX_OFFSET:
-        raise _param_error("offset", f"offset 必须在 0 到 {MAX_OFFSET} 之间。", None)
-    return n
+async def offset_param(offset: int | None = Query(None, ge=0, le=MAX_OFFSET, description="跳过的要素数 / features to skip")) -> int:
+    return offset or 0
 
 
 async def cursor_param(cursor: str | None = Query(None, max_length=40, description="分页游标（取自 rel=next 链接，不透明）/ opaque keyset cursor from a next link")) -> int | None:
@@ -217,7 +236,7 @@ class Cql2Filter:
 
 async def filter_param(
     filter: str | None = Query(None, description="CQL2 过滤条件 / CQL2 filter (text or JSON)"),
-    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text | cql2-json"),
+    filter_lang: Literal["cql2-text", "cql2-json"] | None = Query(None, alias="filter-lang", description="cql2-text（默认）| cql2-json"),
     filter_crs: OgcCrs = Depends(filter_crs_param),
 ) -> Cql2Filter | None:
     """`filter` + `filter-lang` + `filter-crs` → the parsed filter, or None. The parse (prescan,
@@ -229,8 +248,6 @@ async def filter_param(
         from gis.store.cql2 import parse_cql2
 
         return Cql2Filter(await run_in_threadpool(parse_cql2, filter, filter_lang), filter_crs)
-    if filter_lang and filter_lang.lower() not in ("cql2-text", "cql2-json"):
-        raise ParamError(f"不支持的 filter-lang “{filter_lang[:30]}”。", hint="可用：cql2-text、cql2-json。")
     return None
 
 
@@ -246,9 +263,12 @@ async def datetime_param(
 
 
 OutputFormat = Literal["json", "html"]
+FormatParam = Literal["json", "html"] | None
+"""`f` as the OpenAPI document states it; absent → the Accept header decides (`wants_html`)."""
+F_QUERY = Query(None, description="输出格式 / output format: json | html（缺省按 Accept 请求头）")
 
 
-async def f_param(request: Request, f: str | None = Query(None, description="json | html")) -> OutputFormat:
+async def f_param(request: Request, f: FormatParam = F_QUERY) -> OutputFormat:
     """`f=json|html` (also geojson / application/(geo+)json), else the Accept header."""
     return "html" if wants_html(request, f) else "json"
 
@@ -307,6 +327,5 @@ def auth_error_response(exc: AuthError):
     from api.errors import problem
 
     resp = problem(exc.status, exc.detail)
-    if exc.status == 401:
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="landgis"'
+    exc.add_challenges(resp.headers)
     return resp

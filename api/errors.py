@@ -89,8 +89,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AuthError)
     async def _auth(request: Request, exc: AuthError):
         resp = problem(exc.status, exc.detail, instance=str(request.url.path))
-        if exc.status == 401:
-            resp.headers["WWW-Authenticate"] = 'Bearer realm="landgis"'
+        exc.add_challenges(resp.headers)
         return resp
 
     @app.exception_handler(InputError)

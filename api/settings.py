@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     tianditu_key: str | None = None
     default_limit: int = 100
     max_limit: int = 10000
+    cors_origins: str = "*"
+    """Origins whose web pages may call landgis (LANDGIS_CORS_ORIGINS): `*` or a comma-separated
+    list such as `https://yzt.example.gov.cn,http://10.1.2.3:8080`. Credentials mode is allowed
+    for listed origins only, never with `*` (api/cors.py says why)."""
     map_large_threshold: int = 5000
     """Above this many features a served map draws the layer from vector tiles (LANDGIS_MAP_LARGE_THRESHOLD)."""
     map_download_max_features: int = 20000

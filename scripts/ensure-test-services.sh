@@ -14,6 +14,8 @@ ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || nee
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # print sheets (issue 20): pdftotext/pdftoppm read the rendered PDFs
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# interoperability (issue 18): Debian's GDAL 3.6 command line, the GDAL stock QGIS is built on
+command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]} (Debian packages)…"
   apt-get update -qq

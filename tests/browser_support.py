@@ -17,6 +17,8 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "maps"
 CHROMIUM = "/usr/bin/chromium"
+WEBGL_ARGS = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist")
+"""WebGL without a GPU (SwiftShader, software): MapLibre GL JS needs WebGL 2."""
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
@@ -65,13 +67,14 @@ def live_server(app) -> Iterator[str]:
         thread.join(5)
 
 
-def chromium_browser() -> Iterator:
-    """One headless Debian chromium for a test module (a generator for module fixtures)."""
+def chromium_browser(extra_args: tuple[str, ...] = ()) -> Iterator:
+    """One headless Debian chromium for a test module (a generator for module fixtures);
+    `extra_args` e.g. WEBGL_ARGS for WebGL pages."""
     from playwright.sync_api import sync_playwright
 
     ensure_chromium()
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS + list(extra_args))
         yield b
         b.close()
 

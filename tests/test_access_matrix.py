@@ -62,6 +62,22 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("GET", "/collections/{collectionId}/items/{featureId}", f"/collections/enterprises/items/{ent}", {}, analyst_only),
         ("GET", "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}", f"/collections/reserve_parcels/tiles/WebMercatorQuad/{_tile()}", {}, {r: TILE_OK for r in ROLES}),
         ("GET", "/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}", f"/collections/industrial_parcels/tiles/WebMercatorQuad/{_tile()}", {}, {"anonymous": {DENY_ANON}, "analyst": TILE_OK, "admin": TILE_OK}),
+        # OGC API – Tiles metadata, JSON Schemas and styles (issue 18): the layer's rule; the
+        # documents list only the fields the caller may see (tests/test_api_interop.py).
+        ("GET", "/tileMatrixSets", "/tileMatrixSets", {}, public),
+        ("GET", "/tileMatrixSets/{tileMatrixSetId}", "/tileMatrixSets/WebMercatorQuad", {}, public),
+        ("GET", "/collections/{collectionId}/tiles", "/collections/reserve_parcels/tiles", {}, public),
+        ("GET", "/collections/{collectionId}/tiles", "/collections/enterprises/tiles", {}, analyst_only),
+        ("GET", "/collections/{collectionId}/tiles/{tileMatrixSetId}", "/collections/park_zones/tiles/WebMercatorQuad", {}, public),
+        ("GET", "/collections/{collectionId}/tiles/{tileMatrixSetId}", "/collections/industrial_parcels/tiles/WebMercatorQuad", {}, analyst_only),
+        ("GET", "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", "/collections/reserve_parcels/tiles/WebMercatorQuad/tilejson.json", {}, public),
+        ("GET", "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", "/collections/enterprises/tiles/WebMercatorQuad/tilejson.json", {}, analyst_only),
+        ("GET", "/collections/{collectionId}/schema", "/collections/reserve_parcels/schema", {}, public),
+        ("GET", "/collections/{collectionId}/schema", "/collections/enterprises/schema", {}, analyst_only),
+        ("GET", "/collections/{collectionId}/schemas/feature", "/collections/roads/schemas/feature", {}, public),
+        ("GET", "/collections/{collectionId}/schemas/feature", "/collections/industrial_parcels/schemas/feature", {}, analyst_only),
+        ("GET", "/maps/{name}/style.json", "/maps/parcels/style.json", {}, public),
+        ("GET", "/maps/{name}/style.json", "/maps/efficiency/style.json", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
         ("GET", "/keys", "/keys", {}, {"anonymous": {DENY_ANON}, "analyst": {DENY_ROLE}, "admin": OK}),
         ("POST", "/collections/reserve_parcels/items/{featureId}/status", f"/collections/reserve_parcels/items/{rp}/status", {"json": {}}, admin_only_422),
         ("PATCH", "/collections/reserve_parcels/items/{featureId}", f"/collections/reserve_parcels/items/{rp}", {"json": {"properties": {"area_m2": 1}}}, admin_only_422),
@@ -146,7 +162,8 @@ def test_access_matrix(env, role):
             detail = r.json()["detail"]
             assert any("\u4e00" <= ch <= "\u9fff" for ch in detail), detail
             if r.status_code == DENY_ANON and template not in NO_WWW_AUTHENTICATE:
-                assert r.headers.get("www-authenticate", "").startswith("Bearer"), path
+                challenges = r.headers.get_list("www-authenticate")
+                assert any(c.startswith("Bearer") for c in challenges) and any(c.startswith("Basic") for c in challenges), (path, challenges)
     print(f"access matrix ({role}): {len(matrix(ids))} requests checked")
     assert not wrong, "\n".join(wrong)
 

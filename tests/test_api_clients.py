@@ -1,9 +1,13 @@
 """Real clients against a live server (uvicorn on 127.0.0.1, a free port): GDAL's OAPIF driver
-(through pyogrio) lists and reads every public collection; OWSLib reads items with bbox and CQL2.
-Both stores."""
+(through pyogrio) lists and reads every public collection; OWSLib reads items with bbox and CQL2;
+Debian's `ogrinfo` (GDAL 3.6, what stock QGIS on Debian 12 is built on) with
+`GDAL_HTTP_USERPWD=x:KEY` lists the analyst layers and types the empty 标准地 `sl_*` columns from
+the collection's JSON Schema; OWSLib with HTTP Basic reads enterprise data. Both stores."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -108,3 +112,66 @@ def test_owslib_features_bbox_and_cql2(live):
     finally:
         # OWSLib 0.35 merges `headers` into its module-global REQUEST_HEADERS: undo it
         owslib.ogcapi.REQUEST_HEADERS.pop("Authorization", None)
+
+
+def ensure_ogrinfo() -> str:
+    """Debian's gdal-bin (the GDAL stock QGIS uses), installed like scripts/ensure-test-services.sh does."""
+    if shutil.which("ogrinfo") is None:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    return shutil.which("ogrinfo")
+
+
+def ogrinfo(url: str, *args: str, userpwd: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GDAL_", "CPL_"))}
+    if userpwd is not None:
+        env["GDAL_HTTP_USERPWD"] = userpwd
+    return subprocess.run([ensure_ogrinfo(), "-ro", "-so", f"OAPIF:{url}", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def _field_types(text: str) -> dict[str, str]:
+    """`name: Type (w.p)` lines of `ogrinfo -so LAYER` → {name: Type}."""
+    out = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(": ")
+        if sep and rest.split(" ")[0] in ("String", "Real", "Integer", "Integer64", "Date", "DateTime") and " " not in name:
+            out[name] = rest.split(" ")[0]
+    return out
+
+
+def test_ogrinfo_with_basic_auth_lists_analyst_layers_and_types_empty_columns(live):
+    url, store, key = live
+    reserve = store.read_layer("reserve_parcels")
+    assert reserve["sl_tax_per_mu"].isna().all()  # empty in the data: only the schema can type it
+
+    anonymous = ogrinfo(url)
+    assert anonymous.returncode == 0, anonymous.stderr
+    assert "reserve_parcels" in anonymous.stdout and "enterprises" not in anonymous.stdout
+
+    listed = ogrinfo(url, userpwd=f"x:{key}")
+    assert listed.returncode == 0, listed.stderr
+    names = {line.split(":", 1)[1].strip().split(" ")[0] for line in listed.stdout.splitlines() if line[:1].isdigit()}
+    assert {"enterprises", "industrial_parcels", "reserve_parcels", "park_zones"} <= names, listed.stdout
+
+    fields = _field_types(ogrinfo(url, "reserve_parcels", userpwd=f"x:{key}").stdout)
+    assert fields["sl_tax_per_mu"] == "Real" and fields["sl_investment_intensity"] == "Real" and fields["sl_floor_area_ratio"] == "Real", fields
+    assert fields["seq"] == "Integer" and fields["sl_rules"] == "String" and list(fields).count("id") == 1, fields
+    ent = _field_types(ogrinfo(url, "enterprises", userpwd=f"x:{key}").stdout)
+    assert ent["tax"] == "Real" and ent["employees"] == "Integer", ent
+
+    refused = ogrinfo(url, "enterprises", userpwd="x:lgk_not-a-key")
+    assert refused.returncode != 0 or "tax" not in refused.stdout
+
+
+def test_owslib_features_with_basic_auth(live):
+    from owslib.ogcapi.features import Features
+    from owslib.util import Authentication
+
+    url, store, key = live
+    api = Features(url, auth=Authentication("zhang.san", key))
+    assert {"enterprises", "industrial_parcels"} <= {c["id"] for c in api.collections()["collections"]}
+    ent = api.collection_items("enterprises", limit=5)
+    assert len(ent["features"]) == 5 and "tax" in ent["features"][0]["properties"]
+    schema = api.collection("enterprises")
+    described = [link for link in schema["links"] if link["rel"] == "describedby"]
+    assert described and described[0]["type"] == "application/schema+json"

@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import replace
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from api.auth import Principal
 from api.dependencies import (
+    F_QUERY,
+    FormatParam,
     ItemsParams,
     items_params,
     LayerAccess,
@@ -34,8 +37,11 @@ from api.dependencies import (
     visible_layers,
     wants_html,
 )
+from api.head import head_response, is_head
 from api.ogc import html
 from api.processes import CONFORMANCE as PROCESSES_CONFORMANCE
+from api.ogc import schema as ogc_schema
+from api.ogc import tiles as ogc_tiles
 from api.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_URIS, OgcCrs
 from gis.errors import NotFoundError, RowError
 from gis.store import Store
@@ -67,8 +73,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
-]
-"""Only what is implemented and tested. Not declared: CQL2 temporal, array, arithmetic,
+] + ogc_tiles.CONFORMANCE
+"""Only what is implemented and tested (the Tiles classes: api/ogc/tiles.py). Not declared: CQL2 temporal, array, arithmetic,
 accent-insensitive comparison and custom functions (a filter using them gets a 400)."""
 CONFORMANCE += PROCESSES_CONFORMANCE  # OGC API – Processes Part 1 (api/processes.py)
 
@@ -106,7 +112,7 @@ def _check_params(request: Request, allowed: set[str], extra: set[str] = frozens
 # --- landing, conformance, OpenAPI ----------------------------------------------------------
 
 @router.get("/", summary="服务首页 / landing page")
-def landing(request: Request, f: str | None = None) -> Response:
+def landing(request: Request, f: FormatParam = F_QUERY) -> Response:
     base = _base(request)
     links = [
         {"href": f"{base}/?f=json", "rel": "self", "type": JSON, "title": "本页（JSON）"},
@@ -117,6 +123,7 @@ def landing(request: Request, f: str | None = None) -> Response:
         {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "图层（集合）列表"},
         {"href": f"{base}/processes", "rel": "http://www.opengis.net/def/rel/ogc/1.0/processes", "type": JSON, "title": "处理过程列表（OGC API – Processes）"},
         {"href": f"{base}/jobs", "rel": "http://www.opengis.net/def/rel/ogc/1.0/job-list", "type": JSON, "title": "作业列表"},
+        {"href": f"{base}/tileMatrixSets", "rel": ogc_tiles.REL_TILING_SCHEMES, "type": JSON, "title": "瓦片矩阵集"},
     ]
     body = {
         "title": request.app.state.settings.title,
@@ -129,7 +136,7 @@ def landing(request: Request, f: str | None = None) -> Response:
 
 
 @router.get("/conformance", summary="符合性声明 / conformance classes")
-def conformance(request: Request, f: str | None = None) -> Response:
+def conformance(request: Request, f: FormatParam = F_QUERY) -> Response:
     if wants_html(request, f):
         return html.page(request, "符合性声明", links=[{"href": c, "rel": "conformance", "type": "", "title": c} for c in CONFORMANCE])
     return _json({"conformsTo": CONFORMANCE})
@@ -161,13 +168,14 @@ def _collection(request: Request, store: Store, name: str) -> dict:
             {"href": f"{base}/collections/{name}/items", "rel": "items", "type": GEOJSON, "title": "要素（GeoJSON）"},
             {"href": f"{base}/collections/{name}/items?f=html", "rel": "items", "type": "text/html", "title": "要素（HTML）"},
             {"href": f"{base}/collections/{name}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "可查询字段"},
-            {
-                "href": f"{base}/collections/{name}/tiles/WebMercatorQuad/{{tileMatrix}}/{{tileCol}}/{{tileRow}}",
-                "rel": "item",
-                "type": "application/vnd.mapbox-vector-tile",
-                "title": "矢量瓦片（WebMercatorQuad）",
-                "templated": True,
-            },
+            # GDAL's OAPIF driver (so QGIS) types the columns from this link (api/ogc/schema.py).
+            {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedby", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（字段类型、中文名与单位）"},
+            # The same relation (RFC 8288 compares relation types case-insensitively), spelt the
+            # only way Debian 12's GDAL 3.6 (and the QGIS built on it) matches; GDAL 3.12 reads either.
+            {"href": f"{base}/collections/{name}/schemas/feature", "rel": "describedBy", "type": ogc_schema.JSON_SCHEMA, "title": "要素的 JSON Schema（GDAL 3.6 兼容写法）"},
+            {"href": f"{base}/collections/{name}/schema", "rel": ogc_schema.SCHEMA_REL, "type": ogc_schema.JSON_SCHEMA, "title": "要素属性的 JSON Schema（OGC API – Features 第5部分）"},
+            {"href": f"{base}/collections/{name}/tiles", "rel": ogc_tiles.REL_TILESETS_VECTOR, "type": JSON, "title": "矢量瓦片集（WebMercatorQuad）"},
+            {"href": f"{base}/collections/{name}/tiles/{ogc_tiles.TMS_ID}/tilejson.json", "rel": "alternate", "type": JSON, "title": "TileJSON 3.0（MapLibre 等网页地图）"},
         ],
     }
     if ext is not None:
@@ -176,7 +184,7 @@ def _collection(request: Request, store: Store, name: str) -> dict:
 
 
 @router.get("/collections", summary="图层列表 / collections")
-def collections(request: Request, f: str | None = None, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
+def collections(request: Request, f: FormatParam = F_QUERY, principal: Principal = Depends(current_principal), store: Store = Depends(get_store)) -> Response:
     """Anonymous callers see the public layers only; `analyst` and `admin` see every layer."""
     base = _base(request)
     names = visible_layers(store, principal)
@@ -192,7 +200,7 @@ def collections(request: Request, f: str | None = None, principal: Principal = D
 
 
 @router.get("/collections/{collectionId}", summary="图层信息 / collection")
-def collection(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
+def collection(request: Request, access: LayerAccess = Depends(layer_access), f: FormatParam = F_QUERY, store: Store = Depends(get_store)) -> Response:
     doc = _collection(request, store, access.name)
     if wants_html(request, f):
         ext = doc.get("extent", {}).get("spatial", {}).get("bbox", [[None]])[0]
@@ -202,7 +210,7 @@ def collection(request: Request, access: LayerAccess = Depends(layer_access), f:
 
 
 @router.get("/collections/{collectionId}/queryables", summary="可查询字段 / queryables")
-def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: str | None = None, store: Store = Depends(get_store)) -> Response:
+def queryables(request: Request, access: LayerAccess = Depends(layer_access), f: FormatParam = F_QUERY, store: Store = Depends(get_store)) -> Response:
     base = _base(request)
     cols = visible_columns(store, access.name, access.hidden)
     props: dict = {"geometry": {"title": "几何", "format": "geometry-any", "x-ogc-role": "primary-geometry"}}
@@ -223,6 +231,21 @@ def queryables(request: Request, access: LayerAccess = Depends(layer_access), f:
         rows = [[k, v.get("title", ""), v.get("type", v.get("format", ""))] for k, v in props.items()]
         return html.page(request, f"{_title(access.name)} · 可查询字段", headers=["字段", "中文名", "类型"], rows=rows, rows_title="可查询字段")
     return _json(body, media_type="application/schema+json")
+
+
+@router.get("/collections/{collectionId}/schema", summary="要素属性的 JSON Schema / feature schema (OGC API – Features Part 5)")
+def collection_schema(request: Request, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    """Restricted fields are not in it for a caller below `analyst` (the access rule: `access.hidden`)."""
+    cols = visible_columns(store, access.name, access.hidden)
+    body = ogc_schema.returnables_schema(access.name, cols, f"{_base(request)}/collections/{access.name}/schema")
+    return _json(body, media_type=ogc_schema.JSON_SCHEMA, headers={"Vary": "Authorization"})
+
+
+@router.get("/collections/{collectionId}/schemas/feature", summary="GeoJSON 要素的 JSON Schema / GeoJSON feature schema (describedby)")
+def feature_schema(request: Request, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    cols = visible_columns(store, access.name, access.hidden)
+    body = ogc_schema.feature_schema(access.name, cols, f"{_base(request)}/collections/{access.name}/schemas/feature")
+    return _json(body, media_type=ogc_schema.JSON_SCHEMA, headers={"Vary": "Authorization"})
 
 
 # --- items ----------------------------------------------------------------------------------
@@ -280,6 +303,12 @@ async def items(
     params: ItemsParams = Depends(items_params),
     store: Store = Depends(get_store),
 ) -> Response:
+    if is_head(request):
+        # HEAD: the request is checked the GET way (parameters, filter, columns) on a one-feature
+        # page, and no page of up to 10 000 features is built for headers (api/head.py).
+        answer = await on_store(store, _items, request, store, access, replace(params, limit=1, f="json"), heavy=_costly_page(request, params))
+        headers = {"Content-Crs": answer.headers["content-crs"]} if "content-crs" in answer.headers else None
+        return head_response("text/html; charset=utf-8" if params.f == "html" else GEOJSON, headers)
     return await on_store(store, _items, request, store, access, params, heavy=_costly_page(request, params))
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require
 from api.dependencies import get_principal, get_store
 from api.errors import problem
+from api.head import head_response, is_head
 from gis.store import Store
 from maps.assets import STATIC_PREFIX, MapAssetsMissing, resolve_static
 from maps.basemaps import BASEMAPS
@@ -133,13 +134,15 @@ async def get_map(
     try:
         opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
-        page = await run_in_threadpool(render_page, name, store, opts)
+        page = None if is_head(request) else await run_in_threadpool(render_page, name, store, opts)
     except MAP_ERRORS as exc:
         hint = f"在线地图：{root}/maps/{name}（矢量瓦片，不受此上限约束）" if isinstance(exc, MapTooLarge) else None
         return _map_problem(exc, path, hint)
     headers = {}
     if download:
         headers["Content-Disposition"] = f"attachment; filename=\"landgis-{name}.html\"; filename*=UTF-8''{quote(f'landgis-{name}.html')}"
+    if page is None:  # HEAD: the checks ran, the page is not built (api/head.py)
+        return head_response("text/html; charset=utf-8", headers)
     return HTMLResponse(page, headers=headers)
 
 
@@ -175,6 +178,8 @@ async def print_map_sheet(
         req = PrintRequest(fmt=format, paper=paper, landscape=landscape, bbox=parse_bbox(bbox), feature=feature, dpi=dpi, scale=scale)
         req.check()
         await run_in_threadpool(check_page_size, name, store, opts, settings.map_download_max_features)
+        if is_head(request):  # HEAD: no Chromium render for headers (api/head.py)
+            return head_response("application/pdf" if req.fmt == "pdf" else "image/png", {"Cache-Control": "no-store"})
         result = await run_in_threadpool(print_map, name, store, opts, req, settings)
     except PrintUnavailable as exc:
         resp = problem(503, str(exc), instance=path)

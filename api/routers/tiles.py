@@ -1,4 +1,7 @@
-"""Vector tiles per collection: `/collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}` (SPEC §8.2).
+"""Vector tiles per collection: `/collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}` (SPEC §8.2),
+and the OGC API – Tiles documents that let clients find them (api/ogc/tiles.py builds them):
+`/tileMatrixSets`, `/tileMatrixSets/WebMercatorQuad`, `/collections/{id}/tiles`,
+`/collections/{id}/tiles/WebMercatorQuad` and its TileJSON 3.0 (`…/tilejson.json`).
 
 Same access rules as the items (restricted layers need `analyst`; restricted fields never in a
 tile for anyone below it). Public tiles may be cached by browsers and proxies for a short time;
@@ -14,16 +17,81 @@ popup fetches the clicked feature from `/items/{featureId}`.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from api.dependencies import LayerAccess, get_store, layer_access, layer_is_public, properties_param
+from api.errors import problem
+from api.ogc import tiles as ogc_tiles
+from api.ogc.schema import layer_title
 from gis.store import Store
 from gis.store.items import check_properties, visible_columns
 from gis.tiles import TILE_TTL_S, cached_tile, tile_columns, tile_mvt
 
 router = APIRouter()
 MVT = "application/vnd.mapbox-vector-tile"
+TMS_ID = ogc_tiles.TMS_ID
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _json(body: dict, access: LayerAccess | None = None) -> Response:
+    """A metadata document. Per-layer documents list the fields the caller may see, so they are
+    `private` for restricted layers and vary by `Authorization` like the tiles themselves."""
+    headers = {"Vary": "Authorization"}
+    if access is not None and not layer_is_public(access.name):
+        headers["Cache-Control"] = "private, max-age=60"
+    return Response(json.dumps(body, ensure_ascii=False).encode("utf-8"), media_type="application/json", headers=headers)
+
+
+def _unknown_tms(request: Request, tms: str) -> Response:
+    return problem(404, f"瓦片矩阵集“{tms[:40]}”不存在。本服务只提供 {TMS_ID}（Web 墨卡托，EPSG:3857）。", instance=str(request.url.path))
+
+
+@router.get("/tileMatrixSets", summary="瓦片矩阵集列表 / tile matrix sets")
+def tile_matrix_sets(request: Request) -> Response:
+    return _json(ogc_tiles.tile_matrix_sets(_base(request)))
+
+
+@router.get("/tileMatrixSets/{tileMatrixSetId}", summary="瓦片矩阵集定义 / tile matrix set")
+def tile_matrix_set(request: Request, tileMatrixSetId: str) -> Response:
+    if tileMatrixSetId != TMS_ID:
+        return _unknown_tms(request, tileMatrixSetId)
+    return _json(ogc_tiles.tile_matrix_set(_base(request)))
+
+
+@router.get("/collections/{collectionId}/tiles", summary="图层的瓦片集列表 / tilesets of a collection")
+def collection_tilesets(request: Request, access: LayerAccess = Depends(layer_access)) -> Response:
+    return _json(ogc_tiles.tilesets(_base(request), access.name, layer_title(access.name)), access)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="瓦片集元数据 / tileset metadata")
+async def collection_tileset(request: Request, tileMatrixSetId: str, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    if tileMatrixSetId != TMS_ID:
+        return _unknown_tms(request, tileMatrixSetId)
+    from api.routers.features import on_store
+
+    columns, extent = await on_store(store, _layer_facts, store, access)
+    return _json(ogc_tiles.tileset(_base(request), access.name, layer_title(access.name), columns, extent), access)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 / TileJSON of a collection")
+async def collection_tilejson(request: Request, tileMatrixSetId: str, access: LayerAccess = Depends(layer_access), store: Store = Depends(get_store)) -> Response:
+    if tileMatrixSetId != TMS_ID:
+        return _unknown_tms(request, tileMatrixSetId)
+    from api.routers.features import on_store
+
+    columns, extent = await on_store(store, _layer_facts, store, access)
+    return _json(ogc_tiles.tilejson(_base(request), access.name, layer_title(access.name), columns, extent), access)
+
+
+def _layer_facts(store: Store, access: LayerAccess) -> tuple[dict[str, str], tuple | None]:
+    """The columns a tile carries for this caller (the access rule applied) and the layer's extent."""
+    return visible_columns(store, access.name, access.hidden), store.extent(access.name)
 
 
 @router.get(
