@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import errors
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, tiles
+from api.routers import enterprises
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(keys.router)
     app.include_router(edits.router)
     app.include_router(analysis.router)
+    app.include_router(enterprises.router)
     app.include_router(study.router)
     app.include_router(maps.router)
     app.include_router(jobs.router)

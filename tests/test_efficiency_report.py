@@ -18,7 +18,7 @@ def test_csv_columns_are_exactly_the_spec_ones():
     res = score_enterprises(table(), load_policy("henan_2019"))
     keys = ["tax_per_mu", "revenue_per_mu", "profit_per_mu", "revenue_per_energy", "rd_intensity", "labor_productivity"]
     expected = (["enterprise_id", "name", "above_scale", "land_area_mu"] + keys + [f"score_{k}" for k in keys]
-                + ["total_score", "rank", "initial_class", "class", "flags"])
+                + ["total_score", "rank", "initial_class", "class", "flags", "year", "consecutive_low", "measures"])
     assert list(res.results.columns) == expected
     csv = res.csv_frame()
     assert list(csv.columns) == expected

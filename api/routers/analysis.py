@@ -84,14 +84,20 @@ async def score(request: Request, store: Store = Depends(get_store), principal: 
     frame, data, label, options = await _upload(request, store)
     policy = _bundled_policy(options.get("policy"))
     run_id, result = await run_in_threadpool(scoring.run_scoring, store, frame, data, policy=policy, user=principal.name or "api", label=label)
+    latest = result.latest
     body = {
         "run_id": run_id,
         "policy": result.policy_name,
+        "policy_id": result.policy.id,
+        "year": result.years[-1],
         "input_hash": result.input_hash,
         "warnings": list(result.warnings),
+        "benchmarks": scoring.benchmark_records(latest.benchmarks),
         "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
-        "results": json.loads(result.results.to_json(orient="records", force_ascii=False)),
-        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx"},
+        "rows": json.loads(latest.results.to_json(orient="records", force_ascii=False)),
+        "runs": [{"run_id": rid, "year": y, "links": {"self": f"/scoring/efficiency/{rid}"}} for y, rid in result.run_ids.items()],
+        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx",
+                  "public": f"/scoring/efficiency/{run_id}?f=public"},
     }
     return JSONResponse(body, status_code=201)
 
@@ -103,6 +109,10 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
     meta, table = store.get_run(run_id)
     if meta.get("kind") != "efficiency":
         raise InputError(f"{run_id} 不是亩均评价的运行记录。")
+    if f == "public":  # 公示名单 (SPEC §5.5): class, name, code; no economic figure
+        from parcels.efficiency.report import public_html
+
+        return HTMLResponse(public_html(table, str(meta.get("policy") or "")))
     if f == "csv":
         buf = io.StringIO()
         neutralize_formulas(table).to_csv(buf, index=False)
@@ -112,17 +122,17 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
         from pathlib import Path
 
         from parcels.efficiency.indicators import INDICATORS
-        from parcels.efficiency.report import result_labels_zh
+        from parcels.efficiency.report import result_labels_zh, rounded
 
         keys = [c for c in table.columns if c in INDICATORS]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "r.xlsx"
-            write_workbook({"评价结果": table.rename(columns=result_labels_zh(keys))}, path)
+            write_workbook({"评价结果": rounded(table).rename(columns=result_labels_zh(keys))}, path)
             data = path.read_bytes()
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{run_id}.xlsx"'})
     if f != "json":
-        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、csv、xlsx。")
-    return JSONResponse({**meta, "results": json.loads(table.to_json(orient="records", force_ascii=False))})
+        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、csv、xlsx、public（公示名单）。")
+    return JSONResponse(scoring.run_document(store, run_id))
 
 
 @router.post("/standard-land/check", summary="标准地指标审查 / check a proposed project")
