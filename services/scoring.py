@@ -118,7 +118,8 @@ def efficiency_runs(store: Store, policy=None) -> list[dict]:
         meta = run_meta(store, run_id)
         if policy is None or meta.get("policy_id") == policy.id or meta.get("policy") == policy.name:
             out.append(meta)
-    return out
+    # created_at has whole seconds: runs of one second are ordered by the nanoseconds kept in meta
+    return sorted(out, key=lambda m: (m.get("created_at") or "", m.get("saved_ns") or 0))
 
 
 def run_meta(store: Store, run_id: str) -> dict:
@@ -153,6 +154,8 @@ def run_scoring(store: Store, frame, data: bytes, *, policy: str | None, user: s
     """Score an enterprise table of one or several years and store one run per year (input
     hash, policy, year, benchmarks, time, user). Returns (run_id of the latest year, YearlyResult
     with `run_ids` year → run_id). Plain arguments, so a job or an OGC process can call it."""
+    import time
+
     from gis.store.base import input_hash
     from parcels.efficiency import DEFAULT_POLICY, load_policy, normalize_enterprise_table
     from parcels.efficiency.years import score_years
@@ -176,7 +179,7 @@ def run_scoring(store: Store, frame, data: bytes, *, policy: str | None, user: s
             input_hash=result.input_hash,
             policy=pol.name,
             meta={"source": label, "rows": int(len(res.results)), "warnings": list(res.warnings) + extra,
-                  "year": y, "policy_id": pol.id, "benchmarks": benchmark_records(res.benchmarks)},
+                  "year": y, "policy_id": pol.id, "benchmarks": benchmark_records(res.benchmarks), "saved_ns": time.time_ns()},
         )
         result.run_ids[y] = run_id
     result.extra_warnings = extra
@@ -213,10 +216,9 @@ def run_document(store: Store, run_id: str) -> dict:
 
 def latest_run_id(store: Store, year: int | None = None) -> str | None:
     """The newest efficiency run (of `year` when given), or None when none is stored."""
-    runs = store.list_runs("efficiency")
-    for run_id in reversed(runs["run_id"].tolist()):
-        if year is None or run_meta(store, run_id).get("year") == year:
-            return run_id
+    for meta in reversed(efficiency_runs(store)):
+        if year is None or meta.get("year") == year:
+            return meta["run_id"]
     return None
 
 

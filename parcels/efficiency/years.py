@@ -37,6 +37,19 @@ def adjustments_for(adjustments: pd.DataFrame | None, year: int | None, policy: 
     return out
 
 
+def foreign_classes(adjustments: pd.DataFrame | None, policy: Policy) -> tuple[pd.DataFrame | None, list[str]]:
+    """Records for every policy whose class this policy does not have (a D under Henan's A/B/C):
+    left out with a warning, so one bureau decision cannot stop another policy's run."""
+    if adjustments is None or not len(adjustments) or not getattr(policy, "groups", None):
+        return adjustments, []
+    names = {c for gp in policy.groups.values() for c in gp.class_names}
+    cls = adjustments["class"].astype(str).str.strip().str.upper()
+    bad = ~cls.isin(names)
+    warn = [f"企业 {e} 的调档（{c} 类，适用于所有评价办法）不是本政策的等级，未应用"
+            for e, c in zip(adjustments.loc[bad, "enterprise_id"], cls[bad])]
+    return adjustments[~bad], warn
+
+
 @dataclass
 class YearlyResult:
     """The runs of a table of one or several years, oldest first; reads like one ScoringResult
@@ -137,7 +150,9 @@ def score_years(
                 h = history[pd.to_numeric(history["year"], errors="coerce") == y - 1]
                 previous = pd.Series(pd.to_numeric(h["consecutive_low"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
                                      index=h["enterprise_id"].astype(str).to_numpy())
-        res = score_enterprises(sub, policy, parcels=parcels, adjustments=adjustments_for(adjustments, y, policy), previous=previous)
+        adj, warn = foreign_classes(adjustments_for(adjustments, y, policy), policy)
+        res = score_enterprises(sub, policy, parcels=parcels, adjustments=adj, previous=previous)
+        res.warnings += warn
         done[y] = res
         r = res.results
         counts[y] = pd.Series(r["consecutive_low"].fillna(0).to_numpy(dtype=np.int64), index=r["enterprise_id"].astype(str).to_numpy())
