@@ -210,14 +210,14 @@ def result_labels_zh(keys: list[str]) -> dict[str, str]:
     labels = {k: vocabulary.label_with_unit(k) for k in ("enterprise_id", "name", "above_scale", "land_area_mu",
                                                          "total_score", "rank", "initial_class", "class")}
     labels["flags"] = "说明"
-    labels.update(FOLLOWUP_LABELS_ZH)
+    labels.update({k: vocabulary.label_with_unit(k) for k in FOLLOWUP_KEYS})
     for k in keys:
         labels[k] = vocabulary.label_with_unit(k)
         labels[f"score_{k}"] = f"{vocabulary.label(k)}得分"
     return labels
 
 
-FOLLOWUP_LABELS_ZH = {"year": "评价年度", "consecutive_low": "连续末档年数", "measures": "差别化措施"}
+FOLLOWUP_KEYS = ("year", "consecutive_low", "measures")
 PRESENTATION_DECIMALS = 2
 
 
