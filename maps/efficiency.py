@@ -32,7 +32,7 @@ INDICATOR_KEYS: tuple[str, ...] = (
 
 RESULT_KEYS: tuple[str, ...] = (
     "enterprise_id", "name", "class", "initial_class", "total_score", "rank", "above_scale", "land_area_mu", "park",
-    "parcel_id",
+    "parcel_id", "year", "consecutive_low", "measures",
 )
 """Result fields a popup shows before the indicators, labelled as the map's vocabulary says (类别)."""
 

@@ -52,6 +52,9 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
     table, n_late = overlay_adjustments(table, recorded_adjustments(store), year, meta.get("policy_id") or "", meta.get("policy") or "")
     keep = [c for c in ("enterprise_id", "parcel_id", "park", "data_source") if c in enterprises.columns]
     merged = table.merge(pd.DataFrame(enterprises[keep + [enterprises.geometry.name]]), on="enterprise_id", how="left")
+    if "year" in merged.columns:  # a year is a label on the map (2024, never "2,024")
+        y = pd.to_numeric(merged["year"], errors="coerce")
+        merged["year"] = [None if v != v else str(int(v)) for v in y]
     gdf = gpd.GeoDataFrame(merged, geometry=enterprises.geometry.name, crs=enterprises.crs)
     gdf.attrs["policy_title"] = meta.get("policy", "")
     note = f"评价运行：{meta['run_id']}（{year if year is not None else '未注明'} 年度，{meta.get('created_at', '')[:19]}）"

@@ -175,7 +175,7 @@ def score_enterprises(
     for gi, g in enumerate(GROUPS):
         run.score_group(gi, g)
     result = run.finish(parcels, adjustments)
-    annotate(result.results, policy, year, previous)
+    annotate(result.results, policy, year, previous, codes=result._extra["final"], group=run.group, names=run.class_names)
     return result
 
 
@@ -351,7 +351,7 @@ class _Run:
                                   "area_mu": pd.Series([], dtype=float)})
         extra = {
             "table": self.t, "group": self.group, "status": self.status, "land": self.land, "bonus": self.bonus,
-            "resort": self.resort, "links": links, "applied": applied, "parcels": parcels,
+            "resort": self.resort, "links": links, "applied": applied, "parcels": parcels, "final": final,
         }
         return ScoringResult(results, self.policy, pd.DataFrame(self.bench_rows), list(dict.fromkeys(self.warnings)), extra)
 
