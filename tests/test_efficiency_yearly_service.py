@@ -141,3 +141,21 @@ def test_bundled_data_lists_no_top_two_class_land_on_economic_grounds(policy):
     top = links[links["enterprise_id"].map(r["class"]).isin(["A", "B"])]
     assert not set(economic["parcel_id"]) & set(top["parcel_id"])
     assert economic["reason"].str.contains("规则").all()
+
+
+def test_an_old_adjustment_without_a_year_applies_to_no_year_and_is_listed(served):
+    """Records written before 调档 had a year (key = the enterprise id) are kept, listed in the
+    profile as not applied, and named in every run's warnings; they change no class."""
+    store, client, keys = served
+    cli("score", "enterprises", "--policy", "zhejiang_huangyan_2022", "--store", store.url)
+    _, table = store.get_run(latest_run_id(store))
+    row = table[table["class"] == "A"].iloc[-1]
+    eid = row["enterprise_id"]
+    store.put_record("class_adjustment", eid, {"class": "D", "reason": "旧版调档（无年度）"}, user="old")
+    r = cli("score", "enterprises", "--policy", "zhejiang_huangyan_2022", "--store", store.url)
+    assert "未注明年度" in r.output and eid in r.output
+    _, again = store.get_run(latest_run_id(store))
+    assert again.set_index("enterprise_id").loc[eid, "class"] == "A"
+    doc = client.get(f"/enterprises/{eid}/profile", headers={"Authorization": f"Bearer {keys['analyst']}"}).json()
+    old = [a for a in doc["adjustments"] if a["reason"] == "旧版调档（无年度）"]
+    assert old and old[0]["year"] is None and old[0]["applies"] is False
