@@ -82,7 +82,7 @@ def trend_svg(years: list[dict], width: int = 520, height: int = 200) -> str:
         return "<p>尚无年度评价结果。</p>"
     xs = sorted({y["year"] for y in rows})
     classes = [c for c in CLASS_ORDER if any(y["class"] == c for y in rows) or c in ("A", "B", "C")]
-    left, right, top, bottom = 60, 20, 20, 30
+    left, right, top, bottom = 60, 110, 20, 30  # room on the right for the last year's rank label
     def px(year):
         return left + (0.5 if len(xs) == 1 else xs.index(year) / (len(xs) - 1)) * (width - left - right)
     def py(cls):

@@ -65,7 +65,7 @@ def enterprise_profile(store: Store, enterprise_id: str, policy: str | None = No
         peers = table[(table["above_scale"] == above) & table["rank"].notna()] if "above_scale" in table.columns else table
         bench = {b["indicator"]: b for b in meta.get("benchmarks", []) if b.get("group") == group}
         indicators = []
-        for key in [c for c in table.columns if c in INDICATORS]:
+        for key in [c for c in table.columns if c in INDICATORS and (not bench or c in bench)]:  # its class's indicators
             value, b = _num(r[key]), _num(bench.get(key, {}).get("benchmark"))
             indicators.append({"key": key, "label_zh": INDICATORS[key].label_zh, "unit": INDICATORS[key].unit, "value": value,
                                "benchmark": b, "ratio": value / b if value is not None and b else None,
@@ -88,6 +88,7 @@ def enterprise_profile(store: Store, enterprise_id: str, policy: str | None = No
     history = []
     mine = adjustments[adjustments["enterprise_id"].astype(str) == enterprise_id]
     for rec in mine.to_dict("records"):
+        rec["year"] = None if pd.isna(rec["year"]) else int(rec["year"])
         h = store.history(f"landgis_records:{ADJUSTMENT_KIND}", rec["key"])
         for hr in h.to_dict("records"):
             new = json.loads(hr["new"]) if hr.get("new") else {}

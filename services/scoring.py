@@ -60,7 +60,9 @@ def recorded_adjustments(store: Store):
         rows.append({"enterprise_id": v.get("enterprise_id") or k.split("@", 1)[0], "class": v.get("class"),
                      "reason": v.get("reason"), "year": int(year) if year is not None else None,
                      "policy": v.get("policy") or "", "key": k})
-    return pd.DataFrame(rows, columns=["enterprise_id", "class", "reason", "year", "policy", "key"])
+    out = pd.DataFrame(rows, columns=["enterprise_id", "class", "reason", "year", "policy", "key"])
+    out["year"] = pd.array(out["year"].tolist(), dtype="Int64")  # a missing year stays missing, never NaN
+    return out
 
 
 def legacy_adjustments(store: Store):

@@ -28,7 +28,7 @@ def adjustments_for(adjustments: pd.DataFrame | None, year: int | None, policy: 
     a = pd.DataFrame(adjustments)
     if "year" not in a.columns or year is None:
         return a.iloc[0:0]
-    y = pd.to_numeric(a["year"], errors="coerce")
+    y = pd.to_numeric(a["year"], errors="coerce").astype("float64")  # NA → NaN: a missing year matches no year
     pol = a["policy"].astype(object).where(a["policy"].notna(), "") if "policy" in a.columns else pd.Series("", index=a.index)
     pol = pol.astype(str).str.strip()
     mine = (y == year) & pol.isin(["", "*", policy.id, policy.name])
@@ -177,5 +177,13 @@ def overlay_adjustments(table: pd.DataFrame, adjustments: pd.DataFrame, year, po
     out["class"] = out["class"].astype(object).where(~change, new)
     if "flags" in out.columns:
         why = ids.map(last["reason"])
-        out["flags"] = out["flags"].astype(object).where(~change, out["flags"].fillna("").astype(str) + ";调档（运行后登记）：" + new.astype(str) + "，理由：" + why.astype(str))
+        note = ("调档（运行后登记）：" + new.astype(str) + "，理由：" + why.astype(str))
+        old = out["flags"].astype(object).fillna("").astype(str)
+        out["flags"] = old.where(~change, (old + ";" + note).str.lstrip(";"))
+    # What follows from the class was counted with the run's class: unknown until the year is
+    # scored again (the next `landgis score` of that year applies the record and counts anew).
+    if "consecutive_low" in out.columns:
+        out["consecutive_low"] = out["consecutive_low"].astype(object).where(~change, None)
+    if "measures" in out.columns:
+        out["measures"] = out["measures"].astype(object).where(~change, "调档后待重新评价本年度")
     return out, int(change.sum())
