@@ -203,6 +203,8 @@ def run_document(store: Store, run_id: str) -> dict:
     """A stored run as JSON (SPEC §5.5): run_id, policy, year, benchmarks beside the rows."""
     import json
 
+    import pandas as pd
+
     meta, table = store.get_run(run_id)
     if meta.get("kind") != "efficiency":
         from gis.errors import InputError
@@ -210,6 +212,9 @@ def run_document(store: Store, run_id: str) -> dict:
         raise InputError(f"{run_id} 不是亩均评价的运行记录。")
     if meta.get("year") is None and "year" in table.columns and table["year"].notna().any():
         meta["year"] = int(table["year"].dropna().iloc[0])
+    for col in ("rank", "year", "consecutive_low"):  # counts read back from JSON as floats: 3, not 3.0
+        if col in table.columns:
+            table[col] = pd.to_numeric(table[col], errors="coerce").astype("Int64")
     return {"run_id": meta["run_id"], "policy": meta.get("policy"), "policy_id": meta.get("policy_id"),
             "year": meta.get("year"), "benchmarks": meta.get("benchmarks", []), "created_at": meta.get("created_at"),
             "user": meta.get("user"), "input_hash": meta.get("input_hash"), "source": meta.get("source"),

@@ -121,13 +121,17 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
         import tempfile
         from pathlib import Path
 
+        from parcels.efficiency import bundled_policies, load_policy
         from parcels.efficiency.indicators import INDICATORS
-        from parcels.efficiency.report import result_labels_zh, rounded
+        from parcels.efficiency.report import measures_sheet, result_labels_zh, rounded
 
         keys = [c for c in table.columns if c in INDICATORS]
+        sheets = {"评价结果": rounded(table).rename(columns=result_labels_zh(keys))}
+        if meta.get("policy_id") in bundled_policies():
+            sheets["差别化措施"] = measures_sheet(load_policy(meta["policy_id"]))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "r.xlsx"
-            write_workbook({"评价结果": rounded(table).rename(columns=result_labels_zh(keys))}, path)
+            write_workbook(sheets, path)
             data = path.read_bytes()
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{run_id}.xlsx"'})
     if f != "json":
