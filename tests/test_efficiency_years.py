@@ -151,3 +151,31 @@ def test_public_list_has_no_economic_column(bench, two_years):
     html = public_html(res.results, res.policy_name)
     for word in ("税", "收入", "得分", "亩均", "排名", "能耗"):
         assert word not in html.split("<table>", 1)[1], word
+
+
+def test_a_measure_without_source_or_status_is_refused_naming_the_key():
+    from parcels.efficiency import PolicyError, parse_policy_text
+
+    text = """
+name = "t"
+[above_scale]
+classing = "share"
+classes = { A = 0.5, D = 0.5 }
+[[above_scale.indicator]]
+key = "tax_per_mu"
+weight = 100
+benchmark = "mean"
+cap = 3
+[[measures]]
+class = "D"
+name = "用电加价"
+value = 0.05
+unit = "元/千瓦时"
+"""
+    with pytest.raises(PolicyError) as e:
+        parse_policy_text(text)
+    fields = {x["field"] for x in e.value.errors}
+    assert {"measures[1].source", "measures[1].status"} <= fields
+    with pytest.raises(PolicyError) as e:
+        parse_policy_text(text.replace('class = "D"', 'class = "E"') + 'source = "x"\nstatus = "confirmed"\n')
+    assert "measures[1].class" in {x["field"] for x in e.value.errors}

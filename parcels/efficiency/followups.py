@@ -77,6 +77,6 @@ def annotate(results: pd.DataFrame, policy: Policy, year: int | None, previous: 
     low = low_codes(codes, group, names, policy)
     counts = consecutive_counts(low, results["enterprise_id"], previous)
     results["year"] = pd.arrays.IntegerArray(np.full(n, year or 0, dtype=np.int64), np.full(n, year is None))
-    results["consecutive_low"] = pd.arrays.IntegerArray(counts, codes < 0)
+    results["consecutive_low"] = pd.arrays.IntegerArray(counts, np.zeros(n, dtype=bool))  # an int on every row (SPEC §5.5): 0 when not classed
     results["measures"] = measures_column(codes, group, names, low, counts, policy).set_axis(results.index)
     return results
