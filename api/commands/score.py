@@ -75,8 +75,10 @@ def register(app: typer.Typer) -> None:
         res = result.results
         scored = res["class"].fillna("").astype(str).str.len() > 0
         for y, rid in result.run_ids.items():
-            out.print(f"{y if y is not None else '（未注明年度）'} 年度：运行 {rid}")
-        out.print(f"运行编号 / run: {run_id}；已评价 {int(scored.sum())} 家，未评价/不可评价 {int((~scored).sum())} 家；输入哈希 {result.input_hash[:12]}")
+            yr = result.by_year[y].results
+            out.print(f"{y if y is not None else '（未注明年度）'} 年度：运行 {rid}，已评价 {int(yr['class'].notna().sum())} 家")
+        per = "家次（企业×年度）" if len(result.run_ids) > 1 else "家"
+        out.print(f"运行编号 / run: {run_id}；已评价 {int(scored.sum())} {per}，未评价/不可评价 {int((~scored).sum())} {per}；输入哈希 {result.input_hash[:12]}")
         if out_file is not None:
             out.print(f"结果已写入 / written: {out_file}")
 
