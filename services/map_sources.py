@@ -26,7 +26,7 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
     from parcels.efficiency.years import overlay_adjustments
     from services.scoring import latest_run_id, recorded_adjustments, run_scoring
 
-    from gis.errors import NotFoundError
+    from gis.errors import NotFoundError, StoreBusy
 
     auto = False
     run_id = params.get("run")
@@ -37,6 +37,8 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
             buf = table.to_csv(index=False).encode("utf-8")
             try:
                 run_id, _ = run_scoring(store, table, buf, policy=params.get("policy"), user="map", label="图层 enterprises（打开地图时首次评价）")
+            except StoreBusy:
+                raise  # a 503 with Retry-After, as every busy write
             except ValueError as exc:
                 raise MapUnavailable(f"存储中没有亩均评价运行记录，且企业图层无法评价：{exc}") from exc
             auto = True
@@ -62,6 +64,9 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
         note += "；存储中原无评价运行，打开地图时按默认评价办法对企业图层评价并存档"
     if n_late:
         note += f"；其后登记的调档 {n_late} 家已按调档后等级显示"
+    missing = int((~table["enterprise_id"].astype(str).isin(set(enterprises["enterprise_id"].astype(str)))).sum()) if "enterprise_id" in enterprises.columns else 0
+    if missing:
+        note += f"；{missing} 家企业不在企业图层中（无地块或点位），未绘制"
     gdf.attrs["run_note"] = note
     return gdf, parcels
 
