@@ -7,7 +7,8 @@ A parcel is listed when any rule of the policy's `[inefficient]` table fires:
 - `floor_area_ratio_below` / `building_coverage_below`: the parcel's 容积率 / 建筑系数 fields;
 - `tax_per_mu_share_of_mean_below`: an enterprise on it pays tax per mu under this share of the
   benchmark of its own class of enterprise (规上 with 规上, 规下 with 规下: Σ tax / Σ land of the
-  scored rows of that class), in the screened (newest) year;
+  scored rows of that class), in the screened (newest) year; enterprises outside the evaluation
+  (unscorable, or under `min_land_mu`) are not judged on economic grounds;
 - economic rules never list a parcel that an enterprise of the top two classes uses (SPEC §5.4);
 - `idle`: the parcel's `idle` field (闲置土地, 部令第53号), and the `idle` list fed in from the
   supply ledger;
@@ -78,7 +79,8 @@ def _enterprise_frame(d: pd.DataFrame, policy: Policy) -> pd.DataFrame:
         "top": [c is not None and c in top.get(g, []) for c, g in zip(cls, group)],
         "consecutive_low": cl.astype(np.int64),
         "year": d["year"].astype(object).where(d["year"].notna(), "—").to_numpy() if "year" in d.columns else "—",
-        "tpm": tpm, "bench": bench, "group_zh": [GROUP_LABELS_ZH.get(g, "") for g in group],
+        # only evaluated enterprises are judged on economic grounds (a 规下 firm under 5 亩 is outside the scheme)
+        "tpm": np.where(scored, tpm, np.nan), "bench": bench, "group_zh": [GROUP_LABELS_ZH.get(g, "") for g in group],
     })
 
 
