@@ -106,6 +106,8 @@ def test_two_years_over_http_and_the_public_list(served, tmp_path):
     assert body["year"] == 2024 and [x["year"] for x in body["runs"]] == [2023, 2024] and body["benchmarks"]
     e1 = next(x for x in body["rows"] if x["enterprise_id"] == "E1")
     assert e1["class"] == "D" and e1["consecutive_low"] == 2 and "0.1 元/千瓦时" in e1["measures"]
+    listed = client.get("/scoring/efficiency", headers=h).json()["runs"]
+    assert [(r["run_id"], r["year"]) for r in listed[-2:]] == [(x["run_id"], x["year"]) for x in body["runs"]]
     run = client.get(body["links"]["self"], headers=h).json()
     assert set(run) >= {"run_id", "policy", "year", "benchmarks", "rows"} and run["year"] == 2024
     pub = client.get(body["links"]["public"], headers=h)

@@ -102,6 +102,15 @@ async def score(request: Request, store: Store = Depends(get_store), principal: 
     return JSONResponse(body, status_code=201)
 
 
+@router.get("/scoring/efficiency", summary="评价运行列表 / the stored runs")
+def list_runs(store: Store = Depends(get_store), principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> JSONResponse:
+    """Every stored 亩均 run, oldest first: run_id, year, policy, time, user, source (what `?run=` of
+    the efficiency map and the profile choose from)."""
+    keep = ("run_id", "year", "policy", "policy_id", "created_at", "user", "source", "rows")
+    runs = [{k: m.get(k) for k in keep} for m in scoring.efficiency_runs(store)]
+    return JSONResponse({"runs": runs, "links": {"self": "/scoring/efficiency"}})
+
+
 @router.get("/scoring/efficiency/{run_id}", summary="评价结果 / a stored run")
 def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> Response:
     from gis.io import neutralize_formulas, write_workbook
