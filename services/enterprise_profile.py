@@ -29,7 +29,7 @@ def enterprise_profile(store: Store, enterprise_id: str, policy: str | None = No
     """The profile as a JSON-ready dict; NotFoundError when neither the layer nor a run knows the id."""
     from parcels.efficiency.indicators import INDICATORS
     from parcels.efficiency.years import overlay_adjustments
-    from services.scoring import ADJUSTMENT_KIND, efficiency_runs, recorded_adjustments
+    from services.scoring import ADJUSTMENT_KIND, efficiency_runs, recorded_adjustments, run_classes
 
     who: dict = {"enterprise_id": enterprise_id}
     parcel_ids: list[str] = []
@@ -55,7 +55,8 @@ def enterprise_profile(store: Store, enterprise_id: str, policy: str | None = No
         latest[(meta.get("policy_id") or meta.get("policy"), meta.get("year"))] = meta
     for (_, year), meta in sorted(latest.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0)):
         _, table = store.get_run(meta["run_id"])
-        table, _ = overlay_adjustments(table, adjustments, year, meta.get("policy_id") or "", meta.get("policy") or "")
+        table, _ = overlay_adjustments(table, adjustments, year, meta.get("policy_id") or "", meta.get("policy") or "",
+                                       run_classes(meta, table))
         mine = table[table["enterprise_id"].astype(str) == enterprise_id]
         if not len(mine):
             continue

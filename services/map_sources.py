@@ -24,7 +24,7 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
     the run shows with its reason. Only when the store holds no run at all is the `enterprises`
     layer scored once with the default policy and stored as a run, and the map says so."""
     from parcels.efficiency.years import overlay_adjustments
-    from services.scoring import latest_run_id, recorded_adjustments, run_scoring
+    from services.scoring import latest_run_id, recorded_adjustments, run_classes, run_scoring
 
     from gis.errors import NotFoundError, StoreBusy
 
@@ -51,7 +51,8 @@ def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDat
     year = meta.get("year")
     if year is None and "year" in table.columns and table["year"].notna().any():
         year = int(table["year"].dropna().iloc[0])
-    table, n_late = overlay_adjustments(table, recorded_adjustments(store), year, meta.get("policy_id") or "", meta.get("policy") or "")
+    table, n_late = overlay_adjustments(table, recorded_adjustments(store), year, meta.get("policy_id") or "", meta.get("policy") or "",
+                                        run_classes(meta, table))
     keep = [c for c in ("enterprise_id", "parcel_id", "park", "data_source") if c in enterprises.columns]
     merged = table.merge(pd.DataFrame(enterprises[keep + [enterprises.geometry.name]]), on="enterprise_id", how="left")
     if "year" in merged.columns:  # a year is a label on the map (2024, never "2,024")

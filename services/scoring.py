@@ -188,6 +188,21 @@ def run_scoring(store: Store, frame, data: bytes, *, policy: str | None, user: s
     return run_id, result
 
 
+def run_classes(meta: dict, table) -> set[str]:
+    """The classes of a stored run's policy: from the bundled policy it names, else those its rows
+    hold (a class nobody was placed in is then unknown, and a 调档 to it is not shown)."""
+    from parcels.efficiency import bundled_policies, load_policy
+
+    if meta.get("policy_id") in bundled_policies():
+        pol = load_policy(meta["policy_id"])
+        return {c for gp in pol.groups.values() for c in gp.class_names}
+    seen = set()
+    for col in ("initial_class", "class"):
+        if col in table.columns:
+            seen |= set(table[col].dropna().astype(str))
+    return seen
+
+
 def benchmark_records(benchmarks) -> list[dict]:
     """The run's benchmarks as JSON records (group, indicator, label, unit, method, value, weight)."""
     import json

@@ -63,6 +63,10 @@ def test_map_shows_the_adjusted_class_after_landgis_adjust(served):
     assert table.set_index("enterprise_id").loc[eid, "class"] == "D"
     old = client.get(f"/maps/efficiency?run={run_id}", headers=h).text
     assert run_id in old and new_run not in old
+    # the D (for every policy) is no class of henan_2019 (A/B/C): its run neither fails nor shows a D
+    cli("score", "enterprises", "--policy", "henan_2019", "--store", store.url)
+    henan = {p["enterprise_id"]: p for p in map_features(client.get("/maps/efficiency", headers=h).text, "efficiency_parcels")}
+    assert henan[eid]["class"] in ("A", "B", "C")
     assert client.get("/maps/efficiency?run=nope", headers=h).status_code in (400, 404)
 
 

@@ -159,15 +159,19 @@ def score_years(
     return YearlyResult(done, policy)
 
 
-def overlay_adjustments(table: pd.DataFrame, adjustments: pd.DataFrame, year, policy_id: str, policy_name: str) -> tuple[pd.DataFrame, int]:
+def overlay_adjustments(table: pd.DataFrame, adjustments: pd.DataFrame, year, policy_id: str, policy_name: str,
+                        classes: set[str] | None = None) -> tuple[pd.DataFrame, int]:
     """A stored run's rows with the 调档 recorded for its year and policy (SPEC §5.5): the stored
     `initial_class` stays, `class` becomes the recorded one (a map or a profile opened after
-    `landgis adjust` shows the decision without re-scoring anything). Returns (rows, how many changed)."""
+    `landgis adjust` shows the decision without re-scoring anything). `classes`: the classes of the
+    run's policy (when known). Returns (rows, how many changed)."""
     from types import SimpleNamespace
 
     adj = adjustments_for(adjustments, year, SimpleNamespace(id=policy_id, name=policy_name))
     if adj is None or not len(adj) or "class" not in table.columns:
         return table, 0
+    if classes:  # a record for every policy whose class this run's policy lacks is not applied
+        adj = adj[adj["class"].astype(str).str.strip().str.upper().isin(classes)]
     last = adj.drop_duplicates("enterprise_id", keep="last").set_index("enterprise_id")
     out = table.copy()
     ids = out["enterprise_id"].astype(str)
