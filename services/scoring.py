@@ -214,6 +214,28 @@ def benchmark_records(benchmarks) -> list[dict]:
     return json.loads(benchmarks[cols].to_json(orient="records", force_ascii=False))
 
 
+def response_document(run_id: str, result) -> dict:
+    """The answer to a scoring request (HTTP, an OGC process): the newest year's run as SPEC §5.5
+    JSON (run_id, policy, year, benchmarks, rows) with the class counts, and every year's run."""
+    import json
+
+    latest = result.latest
+    return {
+        "run_id": run_id,
+        "policy": result.policy_name,
+        "policy_id": result.policy.id,
+        "year": result.years[-1],
+        "input_hash": result.input_hash,
+        "warnings": list(result.warnings),
+        "benchmarks": benchmark_records(latest.benchmarks),
+        "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
+        "rows": json.loads(latest.results.to_json(orient="records", force_ascii=False)),
+        "runs": [{"run_id": rid, "year": y, "links": {"self": f"/scoring/efficiency/{rid}"}} for y, rid in result.run_ids.items()],
+        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv",
+                  "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx", "public": f"/scoring/efficiency/{run_id}?f=public"},
+    }
+
+
 def run_document(store: Store, run_id: str) -> dict:
     """A stored run as JSON (SPEC §5.5): run_id, policy, year, benchmarks beside the rows."""
     import json

@@ -7,7 +7,6 @@ pure analysis in `parcels`; no score or verdict is computed here.
 from __future__ import annotations
 
 import io
-import json
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
@@ -84,21 +83,7 @@ async def score(request: Request, store: Store = Depends(get_store), principal: 
     frame, data, label, options = await _upload(request, store)
     policy = _bundled_policy(options.get("policy"))
     run_id, result = await run_in_threadpool(scoring.run_scoring, store, frame, data, policy=policy, user=principal.name or "api", label=label)
-    latest = result.latest
-    body = {
-        "run_id": run_id,
-        "policy": result.policy_name,
-        "policy_id": result.policy.id,
-        "year": result.years[-1],
-        "input_hash": result.input_hash,
-        "warnings": list(result.warnings),
-        "benchmarks": scoring.benchmark_records(latest.benchmarks),
-        "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
-        "rows": json.loads(latest.results.to_json(orient="records", force_ascii=False)),
-        "runs": [{"run_id": rid, "year": y, "links": {"self": f"/scoring/efficiency/{rid}"}} for y, rid in result.run_ids.items()],
-        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx",
-                  "public": f"/scoring/efficiency/{run_id}?f=public"},
-    }
+    body = scoring.response_document(run_id, result)
     return JSONResponse(body, status_code=201)
 
 
