@@ -111,6 +111,14 @@ def record_adjustment(store: Store, enterprise_id: str, new_class: str, *, reaso
     return key
 
 
+def known_enterprise(store: Store, enterprise_id: str) -> bool:
+    """Whether the `enterprises` layer holds this id (a 调档 for an unknown id is kept, but said)."""
+    if not store.layer_exists("enterprises"):
+        return False
+    ents = store.read_layer("enterprises")
+    return bool((ents["enterprise_id"].astype(str) == enterprise_id.strip()).any()) if "enterprise_id" in ents.columns else False
+
+
 def efficiency_runs(store: Store, policy=None) -> list[dict]:
     """Stored 亩均 runs, oldest first, each as its meta (run_id, created_at, policy, year, …),
     optionally of one policy (a Policy: matched by id or name)."""

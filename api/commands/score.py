@@ -102,3 +102,7 @@ def register(app: typer.Typer) -> None:
             fail(exc)
         scope = f"评价办法 {policy}" if policy else "所有评价办法"
         out.print(f"已记录调档：{enterprise_id} {year} 年度 → {new_class.strip().upper()}（{scope}；理由：{reason}）")
+        from services.scoring import known_enterprise
+
+        if not known_enterprise(s, enterprise_id):
+            err.print(f"[yellow]提示：[/]企业图层中没有编号 {enterprise_id}，请核对；该记录将在含此企业的 {year} 年度评价中应用。", highlight=False)
