@@ -13,7 +13,7 @@ from api.cors import wrap_outermost
 from api.ogc import openapi
 from api.limits import BodyLimit
 from api.routers import analysis, edits, features, health, imports, jobs, keys, maps, study, supervision, tiles
-from api.routers import processes, styles, tile_packs
+from api.routers import enterprises, processes, styles, tile_packs
 from api.settings import Settings
 from gis.store import Store, open_store
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(keys.router)
     app.include_router(edits.router)
     app.include_router(analysis.router)
+    app.include_router(enterprises.router)
     app.include_router(study.router)
     app.include_router(maps.router)
     app.include_router(styles.router)

@@ -32,7 +32,7 @@ INDICATOR_KEYS: tuple[str, ...] = (
 
 RESULT_KEYS: tuple[str, ...] = (
     "enterprise_id", "name", "class", "initial_class", "total_score", "rank", "above_scale", "land_area_mu", "park",
-    "parcel_id",
+    "parcel_id", "year", "consecutive_low", "measures",
 )
 """Result fields a popup shows before the indicators, labelled as the map's vocabulary says (类别)."""
 
@@ -122,6 +122,7 @@ def build_efficiency_map(
     *,
     indicator: str | None = None,
     policy_title: str | None = None,
+    run_note: str | None = None,
     basemap: str | None = "none",
     tianditu_key: str | None = None,
     mode: str = "saved",
@@ -161,6 +162,8 @@ def build_efficiency_map(
         raise MapInputError("亩均效益地图需要企业点位几何或工业用地宗地（parcels）之一。")
     sections += context_legend_sections(parks, boundary, roads)
     notes = [f"评价办法：{policy_title}" if policy_title else "评价办法：见评价运行记录"]
+    if run_note:
+        notes.append(run_note)
     if "data_source" in results.columns and results["data_source"].astype(str).str.contains("合成|synthetic", regex=True).any():
         notes.append("注意：企业数据为合成样例（synthetic），仅供演示。")
     finish_map(m, ctx, LegendSpec("图例", sections, notes))

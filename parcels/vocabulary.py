@@ -126,6 +126,8 @@ _TERMS: tuple[Term, ...] = (
     Term("rank", "排名", "", 0, "Rank"),
     Term("initial_class", "初评等级", precision=None, label_en="Initial class", variants=((MAP, "初评类别"),)),
     Term("class", "调档后等级", precision=None, label_en="Class", variants=((MAP, "评价类别"),)),
+    Term("consecutive_low", "连续末档年数", "年", 0, "Consecutive years in the lowest class"),
+    Term("measures", "差别化措施", precision=None, label_en="Differentiated measures"),
 )
 
 TERMS: dict[str, Term] = {t.key: t for t in _TERMS}

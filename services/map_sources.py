@@ -11,28 +11,64 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from maps.errors import MapUnavailable
+from maps.errors import MapInputError, MapUnavailable
 
 VERDICT_ORDER = {"fail": 0, "incomplete": 1, "pass": 2}  # a parcel shows its worst enterprise
 
 
 def efficiency_results(store, enterprises: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None, params: dict) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """Score the store's enterprises with the chosen (default: bundled) policy; rows keep their points."""
-    try:
-        from parcels.efficiency import DEFAULT_POLICY, score_enterprises
-    except ImportError as exc:  # pragma: no cover - depends on the analysis being installed
-        raise MapUnavailable(f"亩均效益评价模块不可用：{exc}") from exc
-    from services.scoring import recorded_adjustments
+    """The rows of a stored 亩均 run (`params["run"]`, else the latest), with the 调档 recorded for
+    its year and policy, joined to where each enterprise is (the `enterprises` layer).
 
-    table = pd.DataFrame(enterprises.drop(columns=enterprises.geometry.name))
-    # The recorded 调档 apply here as in every run (`landgis score`, POST /scoring/efficiency):
-    # a map that showed the unadjusted class would contradict the bureau's own decision.
-    result = score_enterprises(table, params.get("policy") or DEFAULT_POLICY, parcels=parcels, adjustments=recorded_adjustments(store))
-    r = result.results
-    keep = enterprises[["enterprise_id", "parcel_id", "park", "data_source", enterprises.geometry.name]] if "parcel_id" in enterprises.columns else enterprises[["enterprise_id", enterprises.geometry.name]]
-    merged = r.merge(pd.DataFrame(keep), on="enterprise_id", how="left")
+    Never a silent re-computation (SPEC §5.5): the classes are the run's, and a 调档 recorded after
+    the run shows with its reason. Only when the store holds no run at all is the `enterprises`
+    layer scored once with the default policy and stored as a run, and the map says so."""
+    from parcels.efficiency.years import overlay_adjustments
+    from services.scoring import latest_run_id, recorded_adjustments, run_classes, run_scoring
+
+    from gis.errors import NotFoundError, StoreBusy
+
+    auto = False
+    run_id = params.get("run")
+    if run_id is None:
+        run_id = latest_run_id(store)
+        if run_id is None:
+            table = pd.DataFrame(enterprises.drop(columns=enterprises.geometry.name))
+            buf = table.to_csv(index=False).encode("utf-8")
+            try:
+                run_id, _ = run_scoring(store, table, buf, policy=params.get("policy"), user="map", label="图层 enterprises（打开地图时首次评价）")
+            except StoreBusy:
+                raise  # a 503 with Retry-After, as every busy write
+            except ValueError as exc:
+                raise MapUnavailable(f"存储中没有亩均评价运行记录，且企业图层无法评价：{exc}") from exc
+            auto = True
+    try:
+        meta, table = store.get_run(str(run_id))
+    except NotFoundError as exc:
+        raise MapInputError(f"没有编号为 {run_id} 的评价运行记录。请用 GET /scoring/efficiency 查看已有的运行。") from exc
+    if meta.get("kind") != "efficiency":
+        raise MapInputError(f"{run_id} 不是亩均评价的运行记录。")
+    year = meta.get("year")
+    if year is None and "year" in table.columns and table["year"].notna().any():
+        year = int(table["year"].dropna().iloc[0])
+    table, n_late = overlay_adjustments(table, recorded_adjustments(store), year, meta.get("policy_id") or "", meta.get("policy") or "",
+                                        run_classes(meta, table))
+    keep = [c for c in ("enterprise_id", "parcel_id", "park", "data_source") if c in enterprises.columns]
+    merged = table.merge(pd.DataFrame(enterprises[keep + [enterprises.geometry.name]]), on="enterprise_id", how="left")
+    if "year" in merged.columns:  # a year is a label on the map (2024, never "2,024")
+        y = pd.to_numeric(merged["year"], errors="coerce")
+        merged["year"] = [None if v != v else str(int(v)) for v in y]
     gdf = gpd.GeoDataFrame(merged, geometry=enterprises.geometry.name, crs=enterprises.crs)
-    gdf.attrs["policy_title"] = getattr(result.policy, "name", "")
+    gdf.attrs["policy_title"] = meta.get("policy", "")
+    note = f"评价运行：{meta['run_id']}（{year if year is not None else '未注明'} 年度，{meta.get('created_at', '')[:19]}）"
+    if auto:
+        note += "；存储中原无评价运行，打开地图时按默认评价办法对企业图层评价并存档"
+    if n_late:
+        note += f"；其后登记的调档 {n_late} 家已按调档后等级显示"
+    missing = int((~table["enterprise_id"].astype(str).isin(set(enterprises["enterprise_id"].astype(str)))).sum()) if "enterprise_id" in enterprises.columns else 0
+    if missing:
+        note += f"；{missing} 家企业不在企业图层中（无地块或点位），未绘制"
+    gdf.attrs["run_note"] = note
     return gdf, parcels
 
 

@@ -112,7 +112,7 @@ def _efficiency(store, opts: MapOptions):
     results, parcels = efficiency_results(store, _read(store, "enterprises", opts, required=True), _read(store, "industrial_parcels", opts, required=False), opts.params)
     return build_efficiency_map(
         results, parcels, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False),
-        indicator=opts.params.get("indicator"), policy_title=results.attrs.get("policy_title"), **_kwargs(opts, store),
+        indicator=opts.params.get("indicator"), policy_title=results.attrs.get("policy_title"), run_note=results.attrs.get("run_note"), **_kwargs(opts, store),
     )
 
 

@@ -84,7 +84,11 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("GET", "/collections/{collectionId}/items/{featureId}/history", f"/collections/reserve_parcels/items/{rp}/history", {}, public),
         ("GET", "/collections/{collectionId}/items/{featureId}/history", f"/collections/enterprises/items/{ent}/history", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(200, 404), "admin": not_denied(200, 404)}),
         ("POST", "/scoring/efficiency", "/scoring/efficiency", {"json": {"rows": [1]}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
+        ("GET", "/scoring/efficiency", "/scoring/efficiency", {}, analyst_only),
         ("GET", "/scoring/efficiency/{run_id}", "/scoring/efficiency/no-such-run", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        # Issue 16: the enterprise profile (economic figures: analyst) and 调档 (admin).
+        ("GET", "/enterprises/{enterprise_id}/profile", "/enterprises/NO-SUCH/profile", {}, {"anonymous": {DENY_ANON}, "analyst": not_denied(404), "admin": not_denied(404)}),
+        ("POST", "/enterprises/{enterprise_id}/adjustments", "/enterprises/NO-SUCH/adjustments", {"json": {"class": "Z"}}, admin_only_422),
         ("POST", "/standard-land/check", "/standard-land/check", {"json": {"green_area_m2": -1}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
         ("GET", "/standard-land/sheets/{parcel_id}", f"/standard-land/sheets/{rp}", {}, public),
         ("POST", "/study/land-balance", "/study/land-balance", {"json": {"no_such_field": 1}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),

@@ -48,8 +48,8 @@ def test_adjustment_survives_rerun(sample, tmp_path):
     run("score", "enterprises", "--policy", "zhejiang_huangyan_2022", "--out", out, "--store", sample)
     frame = pd.read_csv(out, encoding="utf-8-sig", dtype={"enterprise_id": str})
     row = frame[frame["class"] == "A"].iloc[0]
-    run("adjust", row["enterprise_id"], "C", "--reason", "安全生产事故，降档", "--store", sample)
-    run("adjust", row["enterprise_id"], "X", "--reason", "x", "--store", sample, code=1)
+    run("adjust", row["enterprise_id"], "C", "--reason", "安全生产事故，降档", "--year", 2020, "--store", sample)
+    run("adjust", row["enterprise_id"], "X", "--reason", "x", "--year", 2020, "--store", sample, code=1)
     run("score", "enterprises", "--policy", "zhejiang_huangyan_2022", "--out", out, "--store", sample)
     again = pd.read_csv(out, encoding="utf-8-sig", dtype={"enterprise_id": str}).set_index("enterprise_id")
     assert again.loc[row["enterprise_id"], "initial_class"] == "A"

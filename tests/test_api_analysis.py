@@ -45,7 +45,7 @@ def test_scoring_json_and_multipart_and_run_export(client):
     r = client.post("/scoring/efficiency", json={"rows": rows, "policy": "zhejiang_huangyan_2022"}, headers=h)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["policy"].startswith("浙江") and len(body["results"]) == 7
+    assert body["policy"].startswith("浙江") and len(body["rows"]) == 7 and body["run_id"] and "benchmarks" in body and "year" in body
     run = client.get(f"/scoring/efficiency/{body['run_id']}?f=csv", headers=h)
     assert run.status_code == 200 and "enterprise_id" in run.content.decode("utf-8-sig")
     xlsx = client.get(f"/scoring/efficiency/{body['run_id']}?f=xlsx", headers=h)

@@ -18,7 +18,7 @@ def test_csv_columns_are_exactly_the_spec_ones():
     res = score_enterprises(table(), load_policy("henan_2019"))
     keys = ["tax_per_mu", "revenue_per_mu", "profit_per_mu", "revenue_per_energy", "rd_intensity", "labor_productivity"]
     expected = (["enterprise_id", "name", "above_scale", "land_area_mu"] + keys + [f"score_{k}" for k in keys]
-                + ["total_score", "rank", "initial_class", "class", "flags"])
+                + ["total_score", "rank", "initial_class", "class", "flags", "year", "consecutive_low", "measures"])
     assert list(res.results.columns) == expected
     csv = res.csv_frame()
     assert list(csv.columns) == expected
@@ -46,7 +46,9 @@ def test_xlsx_frames_have_chinese_headers_and_summaries(tmp_path):
     park = sheets["按园区"].set_index("园区")
     assert park.loc["光电产业园", "企业数"] == 6
     assert park.loc["光电产业园", "企业用地面积(亩)"] == pytest.approx(95.0)
-    assert park.loc["光电产业园", "亩均税收(万元/亩)"] == pytest.approx(550 / 95)
+    assert park.loc["光电产业园", "亩均税收(万元/亩)"] == round(550 / 95, 2)  # presentation: 2 decimals (SPEC §5.5)
+    assert (main["亩均税收(万元/亩)"].dropna() == main["亩均税收(万元/亩)"].dropna().round(2)).all()
+    assert "差别化措施" in sheets
     assert any("假设" in str(x) for x in sheets["评价说明"]["项目"])
     path = write_workbook(sheets, tmp_path / "评价.xlsx")
     from openpyxl import load_workbook

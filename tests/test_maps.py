@@ -461,14 +461,19 @@ def test_layer_summary_is_kept_per_revision_only(sample_store, monkeypatch):
 
 
 def test_efficiency_map_shows_the_recorded_class_adjustment(sample_store):
-    """The map scores through the same path as `landgis score`: a recorded 调档 shows on it."""
+    """The map shows a stored run (SPEC §5.5) and the 调档 recorded for its year: a store without a
+    run gets one (stored and named on the map), never a silent re-computation."""
     from services.map_sources import efficiency_results
-    from services.scoring import record_adjustment
+    from services.scoring import latest_run_id, record_adjustment
 
     before, _ = efficiency_results(sample_store, sample_store.read_layer("enterprises"), sample_store.read_layer("industrial_parcels"), {})
-    row = before.iloc[0]
+    run_id = latest_run_id(sample_store)
+    assert run_id and run_id in before.attrs["run_note"] and "2020 年度" in before.attrs["run_note"]
+    row = before[before["class"].notna()].iloc[0]
     target = "C" if row["class"] != "C" else "A"  # a class of the default policy (A/B/C)
-    record_adjustment(sample_store, row["enterprise_id"], target, reason="测试：环保处罚调档", user="test")
+    record_adjustment(sample_store, row["enterprise_id"], target, reason="测试：环保处罚调档", user="test", year=2020)
     after, _ = efficiency_results(sample_store, sample_store.read_layer("enterprises"), sample_store.read_layer("industrial_parcels"), {})
+    assert latest_run_id(sample_store) == run_id  # shown, not re-scored
     moved = after.set_index("enterprise_id").loc[row["enterprise_id"]]
     assert moved["class"] == target and moved["initial_class"] == row["initial_class"]
+    assert "调档" in after.attrs["run_note"]

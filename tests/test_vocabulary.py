@@ -143,7 +143,8 @@ def test_scoring_report_headers_come_from_the_vocabulary(monkeypatch, policy):
     sheets = res.xlsx_frames()
 
     main = sheets["评价结果"]
-    fields = ["enterprise_id", "name", "above_scale", "land_area_mu", "total_score", "rank", "initial_class", "class"]
+    fields = ["enterprise_id", "name", "above_scale", "land_area_mu", "total_score", "rank", "initial_class", "class",
+              "year", "consecutive_low", "measures"]
     expected = {label_with_unit(k) for k in fields + list(keys)} | {f"{label(k)}得分" for k in keys} | {"说明"}
     assert set(main.columns) == expected
     assert "〔亩均税收〕(〔万元/亩〕)" in main.columns and "〔亩均税收〕得分" in main.columns

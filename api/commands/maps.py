@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         out_file: Path = typer.Option(..., "--out", "-o", help="输出文件：.html（交互地图）、.pdf 或 .png（打印图件）/ output .html, .pdf or .png"),
         basemap: str = typer.Option("none", "--basemap", help="底图 none（离线，默认）| osm | tianditu | tianditu_img | amap（GCJ-02 纠偏）| LANDGIS_BASEMAPS 中的 key"),
         indicator: str | None = typer.Option(None, "--indicator", help="亩均效益地图的分级设色指标，如 tax_per_mu / indicator for the efficiency choropleth"),
+        run: str | None = typer.Option(None, "--run", help="亩均效益地图显示的评价运行编号（默认最新一次）/ the stored run the efficiency map shows"),
         include_restricted: bool = typer.Option(False, "--include-restricted", help="公开地图也保留企业经济字段（仅供内部使用）/ keep economic fields on a public map"),
         paper: str = typer.Option("A4", "--paper", help="打印纸张 A4 | A3（仅 .pdf/.png）"),
         landscape: bool = typer.Option(False, "--landscape", help="横向（仅 .pdf/.png；默认纵向）"),
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
         s = open_store_cli(store)
         role = "analyst" if include_restricted or not spec.public else "anonymous"
         settings = Settings()
-        opts = MapOptions(basemap=basemap, tianditu_key=settings.tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
+        opts = MapOptions(basemap=basemap, tianditu_key=settings.tianditu_key, mode="saved", params={k: v for k, v in {"indicator": indicator, "run": run}.items() if v}, role=role)
         try:
             opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
             if suffix in (".pdf", ".png"):

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         policy: str | None = typer.Option(None, "--policy", help="评价办法：内置名称（henan_2019、zhejiang_huangyan_2022）或 TOML 文件 / policy name or TOML file"),
         out_file: Path | None = typer.Option(None, "--out", help="输出文件：.csv .xlsx .gpkg .json / output, format from the suffix"),
         encoding: str | None = typer.Option(None, "--encoding", help="CSV 编码（默认自动识别）"),
+        public: bool = typer.Option(False, "--public", help="输出公示名单（等级、企业名称、统一社会信用代码，不含经济数据）；--out 须为 .xlsx 或 .html / the publishable list"),
         store: str | None = StoreOpt,
     ) -> None:
         """亩均效益综合评价（A/B/C/D 分类）/ per-mu efficiency evaluation."""
@@ -29,7 +30,9 @@ def register(app: typer.Typer) -> None:
         from gis.errors import InputError, NotFoundError
         from gis.io import write_features, write_table, write_workbook
 
-        check_out_suffix(out_file, SUFFIXES)
+        if public and (out_file is None or out_file.suffix.lower() not in (".xlsx", ".html")):
+            fail(InputError("公示名单须写入 .xlsx 或 .html 文件。", hint="例如：landgis score enterprises --public --out 公示名单.xlsx"))
+        check_out_suffix(out_file, SUFFIXES + ((".html",) if public else ()))
         s = open_store_cli(store)
         try:
             with progress() as bar:
@@ -38,7 +41,14 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, advance=1, description="评价 / scoring")
                 run_id, result = run_scoring(s, frame, data, policy=policy, user=current_user(), label=label)
                 bar.update(task, advance=1, description="输出 / writing")
-                if out_file is not None:
+                if out_file is not None and public:
+                    from parcels.efficiency.report import public_frame, public_html
+
+                    if out_file.suffix.lower() == ".html":
+                        out_file.write_text(public_html(result.results, result.policy_name), encoding="utf-8")
+                    else:
+                        write_workbook({"公示名单": public_frame(result.results)}, out_file)
+                elif out_file is not None:
                     suffix = out_file.suffix.lower()
                     if suffix == ".csv":
                         write_table(result.csv_frame(), out_file)
@@ -47,7 +57,10 @@ def register(app: typer.Typer) -> None:
                     elif suffix == ".gpkg":
                         write_features(efficiency_features(s, result), out_file, layer="efficiency")
                     else:
-                        out_file.write_text(result.csv_frame().to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8")
+                        from services.scoring import run_document
+
+                        docs = [run_document(s, rid) for rid in result.run_ids.values()]
+                        out_file.write_text(json.dumps(docs[-1] if len(docs) == 1 else {"runs": docs}, ensure_ascii=False, indent=1), encoding="utf-8")
                 bar.update(task, advance=1)
         except (InputError, NotFoundError) as exc:
             fail(exc)
@@ -61,7 +74,11 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         res = result.results
         scored = res["class"].fillna("").astype(str).str.len() > 0
-        out.print(f"运行编号 / run: {run_id}；已评价 {int(scored.sum())} 家，未评价/不可评价 {int((~scored).sum())} 家；输入哈希 {result.input_hash[:12]}")
+        for y, rid in result.run_ids.items():
+            yr = result.by_year[y].results
+            out.print(f"{y if y is not None else '（未注明年度）'} 年度：运行 {rid}，已评价 {int(yr['class'].notna().sum())} 家")
+        per = "家次（企业×年度）" if len(result.run_ids) > 1 else "家"
+        out.print(f"运行编号 / run: {run_id}；已评价 {int(scored.sum())} {per}，未评价/不可评价 {int((~scored).sum())} {per}；输入哈希 {result.input_hash[:12]}")
         if out_file is not None:
             out.print(f"结果已写入 / written: {out_file}")
 
@@ -70,15 +87,22 @@ def register(app: typer.Typer) -> None:
         enterprise_id: str = typer.Argument(..., help="统一社会信用代码/企业编号"),
         new_class: str = typer.Argument(..., help="调整后的等级 A/B/C/D"),
         reason: str = typer.Option(..., "--reason", help="调档原因（必填）/ reason (required)"),
+        year: int = typer.Option(..., "--year", help="评价年度（必填）：调档只对该年度有效 / evaluation year (required)"),
+        policy: str | None = typer.Option(None, "--policy", help="只对该评价办法有效（默认对所有评价办法）/ only under this policy"),
         store: str | None = StoreOpt,
     ) -> None:
-        """人工调档：记录后每次评价都会沿用 / record a manual class adjustment (kept by reruns)."""
+        """人工调档：只对所注年度有效，该年度每次评价都会沿用 / record a class adjustment for one year (kept by reruns)."""
         from services.scoring import record_adjustment
         from gis.errors import InputError
 
         s = open_store_cli(store)
         try:
-            record_adjustment(s, enterprise_id, new_class, reason=reason, user=current_user())
+            record_adjustment(s, enterprise_id, new_class, reason=reason, user=current_user(), year=year, policy=policy)
         except InputError as exc:
             fail(exc)
-        out.print(f"已记录调档：{enterprise_id} → {new_class}（{reason}）")
+        scope = f"评价办法 {policy}" if policy else "所有评价办法"
+        out.print(f"已记录调档：{enterprise_id} {year} 年度 → {new_class.strip().upper()}（{scope}；理由：{reason}）")
+        from services.scoring import known_enterprise
+
+        if not known_enterprise(s, enterprise_id):
+            err.print(f"[yellow]提示：[/]企业图层中没有编号 {enterprise_id}，请核对；该记录将在含此企业的 {year} 年度评价中应用。", highlight=False)

@@ -7,7 +7,6 @@ pure analysis in `parcels`; no score or verdict is computed here.
 from __future__ import annotations
 
 import io
-import json
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
@@ -84,16 +83,17 @@ async def score(request: Request, store: Store = Depends(get_store), principal: 
     frame, data, label, options = await _upload(request, store)
     policy = _bundled_policy(options.get("policy"))
     run_id, result = await run_in_threadpool(scoring.run_scoring, store, frame, data, policy=policy, user=principal.name or "api", label=label)
-    body = {
-        "run_id": run_id,
-        "policy": result.policy_name,
-        "input_hash": result.input_hash,
-        "warnings": list(result.warnings),
-        "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
-        "results": json.loads(result.results.to_json(orient="records", force_ascii=False)),
-        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx"},
-    }
+    body = scoring.response_document(run_id, result)
     return JSONResponse(body, status_code=201)
+
+
+@router.get("/scoring/efficiency", summary="评价运行列表 / the stored runs")
+def list_runs(store: Store = Depends(get_store), principal: Principal = Depends(requires("analyst", "查看亩均评价结果"))) -> JSONResponse:
+    """Every stored 亩均 run, oldest first: run_id, year, policy, time, user, source (what `?run=` of
+    the efficiency map and the profile choose from)."""
+    keep = ("run_id", "year", "policy", "policy_id", "created_at", "user", "source", "rows")
+    runs = [{k: m.get(k) for k in keep} for m in scoring.efficiency_runs(store)]
+    return JSONResponse({"runs": runs, "links": {"self": "/scoring/efficiency"}})
 
 
 @router.get("/scoring/efficiency/{run_id}", summary="评价结果 / a stored run")
@@ -103,6 +103,10 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
     meta, table = store.get_run(run_id)
     if meta.get("kind") != "efficiency":
         raise InputError(f"{run_id} 不是亩均评价的运行记录。")
+    if f == "public":  # 公示名单 (SPEC §5.5): class, name, code; no economic figure
+        from parcels.efficiency.report import public_html
+
+        return HTMLResponse(public_html(table, str(meta.get("policy") or "")))
     if f == "csv":
         buf = io.StringIO()
         neutralize_formulas(table).to_csv(buf, index=False)
@@ -111,18 +115,22 @@ def get_run(run_id: str, store: Store = Depends(get_store), f: str = "json", pri
         import tempfile
         from pathlib import Path
 
+        from parcels.efficiency import bundled_policies, load_policy
         from parcels.efficiency.indicators import INDICATORS
-        from parcels.efficiency.report import result_labels_zh
+        from parcels.efficiency.report import measures_sheet, result_labels_zh, rounded
 
         keys = [c for c in table.columns if c in INDICATORS]
+        sheets = {"评价结果": rounded(table).rename(columns=result_labels_zh(keys))}
+        if meta.get("policy_id") in bundled_policies():
+            sheets["差别化措施"] = measures_sheet(load_policy(meta["policy_id"]))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "r.xlsx"
-            write_workbook({"评价结果": table.rename(columns=result_labels_zh(keys))}, path)
+            write_workbook(sheets, path)
             data = path.read_bytes()
         return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{run_id}.xlsx"'})
     if f != "json":
-        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、csv、xlsx。")
-    return JSONResponse({**meta, "results": json.loads(table.to_json(orient="records", force_ascii=False))})
+        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、csv、xlsx、public（公示名单）。")
+    return JSONResponse(scoring.run_document(store, run_id))
 
 
 @router.post("/standard-land/check", summary="标准地指标审查 / check a proposed project")

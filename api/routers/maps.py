@@ -109,6 +109,7 @@ async def get_map(
     basemap: str = Query("none", description="none | osm | tianditu | tianditu_img | amap | 内网底图的 key（LANDGIS_BASEMAPS）"),
     indicator: str | None = Query(None, description="亩均效益地图的分级设色指标，如 tax_per_mu"),
     as_of: str | None = Query(None, description="土地供应监管地图的统计截止日期 YYYY-MM-DD（默认今天）"),
+    run: str | None = Query(None, description="亩均效益地图显示的评价运行编号（默认最新一次）"),
     download: bool = Query(False, description="下载自包含的单个 HTML 文件"),
     f: str | None = Query(None, description="html"),
 ) -> Response:
@@ -128,7 +129,7 @@ async def get_map(
         prefix=f"{root}{STATIC_PREFIX}",
         api_root=root,
         large_threshold=settings.map_large_threshold,
-        params={k: v for k, v in {"indicator": indicator, "as_of": as_of}.items() if v},
+        params={k: v for k, v in {"indicator": indicator, "as_of": as_of, "run": run}.items() if v},
         role=role,
     )
     try:
@@ -160,6 +161,7 @@ async def print_map_sheet(
     scale: int | None = Query(None, description="比例尺分母，如 10000（默认按范围自动取整）"),
     basemap: str = Query("none", description="底图（同 /maps/{name}）"),
     indicator: str | None = Query(None, description="亩均效益地图的分级设色指标"),
+    run: str | None = Query(None, description="亩均效益地图显示的评价运行编号（默认最新一次）"),
 ) -> Response:
     """The sheet (附图) of a map: same role rule as the map (economic maps need `analyst`, restricted
     fields never on an anonymous sheet); rendered by headless Chromium off the event loop, at most
@@ -172,7 +174,7 @@ async def print_map_sheet(
     except MapInputError as exc:
         return problem(404, str(exc), instance=path)
     settings = request.app.state.settings
-    opts = MapOptions(basemap=basemap, tianditu_key=getattr(settings, "tianditu_key", None), mode="saved", large_threshold=settings.map_large_threshold, params={k: v for k, v in {"indicator": indicator}.items() if v}, role=role)
+    opts = MapOptions(basemap=basemap, tianditu_key=getattr(settings, "tianditu_key", None), mode="saved", large_threshold=settings.map_large_threshold, params={k: v for k, v in {"indicator": indicator, "run": run}.items() if v}, role=role)
     try:
         opts.basemaps = parse_bureau_basemaps(getattr(settings, "basemaps", None))
         req = PrintRequest(fmt=format, paper=paper, landscape=landscape, bbox=parse_bbox(bbox), feature=feature, dpi=dpi, scale=scale)

@@ -2,7 +2,8 @@
 
 Public API (wired by the lead into `landgis score` and `POST /scoring/efficiency`):
 `load_policy`, `bundled_policies`, `DEFAULT_POLICY`, `normalize_enterprise_table`,
-`score_enterprises` → `ScoringResult`, `find_inefficient_land`.
+`score_enterprises` → `ScoringResult` (one year), `score_years` → `YearlyResult` (each year of a
+table alone, with `consecutive_low` and the policy's `[[measures]]`), `find_inefficient_land`.
 
 DEFAULT_POLICY is "henan_2019": the zone is a Henan 开发区 (formerly 产业集聚区), and Henan's
 《产业集聚区企业分类综合评价办法》(2019) is the provincial scheme in force there (A/B/C,
@@ -23,6 +24,7 @@ from parcels.efficiency.columns import normalize_enterprise_table
 from parcels.efficiency.policy import Policy, bundled_policies, load_policy, parse_policy_text, policy_from_dict
 from parcels.efficiency.scoring import ScoringResult, score_enterprises
 from parcels.efficiency.inefficient import find_inefficient_land
+from parcels.efficiency.years import YearlyResult, score_years
 
 DEFAULT_POLICY = "henan_2019"
 
@@ -35,6 +37,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "ScoringResult",
+    "YearlyResult",
     "bundled_policies",
     "find_inefficient_land",
     "load_policy",
@@ -42,4 +45,5 @@ __all__ = [
     "parse_policy_text",
     "policy_from_dict",
     "score_enterprises",
+    "score_years",
 ]

@@ -307,7 +307,27 @@ def normalize_enterprise_table(df: pd.DataFrame) -> pd.DataFrame:
     empty = np.flatnonzero(ids.isna().to_numpy())
     if empty.size:
         _err(errors, empty, "enterprise_id", "enterprise_id", "为空，每家企业必须有唯一编号")
-    if _has_duplicates(ids):
+    years = out.get("year")
+    if years is not None and not isinstance(years, pd.Series):
+        years = pd.Series(years)
+    if years is not None and _has_duplicates(ids):
+        # Several years in one table (SPEC §5.5): one row per enterprise_id and year.
+        key = ids.astype(object).where(ids.notna(), None).astype(str) + "\x1f" + years.astype(str)
+        dup = key.duplicated(keep=False) & ids.notna()
+        pos = np.flatnonzero(dup.to_numpy())
+        sub = pd.DataFrame({"id": key[dup].to_numpy(dtype=object), "pos": pos})
+        first = sub.groupby("id", sort=False)["pos"].transform("min").to_numpy()
+        later = pos != first
+        for r, f in zip(pos[later].tolist(), first[later].tolist()):
+            y = years.iloc[r]
+            errors.append({"row": r + 1, "field": "enterprise_id", "header": "enterprise_id",
+                           "message": f"{SPECS['enterprise_id'].label_zh}：“{ids.iloc[r]}”{'' if y != y else f'{int(y)} 年度'}"
+                                      f"与第{f + 1}行重复，每家企业每个年度只能有一行"})
+        no_year = np.flatnonzero((ids.duplicated(keep=False) & ids.notna()).to_numpy() & np.isnan(years.to_numpy(dtype=float)))
+        for r in no_year.tolist():
+            errors.append({"row": r + 1, "field": "year", "header": "year",
+                           "message": f"{SPECS['year'].label_zh}：企业“{ids.iloc[r]}”在表中有多行，须填写年度以区分"})
+    elif _has_duplicates(ids):
         dup = ids.duplicated(keep=False) & ids.notna()
         pos = np.flatnonzero(dup.to_numpy())
         sub = pd.DataFrame({"id": ids[dup].to_numpy(dtype=object), "pos": pos})
@@ -339,6 +359,9 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     ids = frame["enterprise_id"]
     if ids_strictly_increasing(ids):
         return frame.reset_index(drop=True)
+    if "year" in frame.columns:  # several years: by id, then year (one row per id and year)
+        order = np.lexsort((frame["year"].to_numpy(dtype=float), ids.to_numpy(dtype=object).astype(str)))
+        return frame.take(order).reset_index(drop=True)
     order = np.argsort(ids.to_numpy(dtype=object).astype(str), kind="stable")
     return frame.take(order).reset_index(drop=True)
 

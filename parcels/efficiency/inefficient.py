@@ -1,13 +1,17 @@
 """低效用地 screen (SPEC §5.4): industrial parcels to recycle, each with area and reasons.
 
 A parcel is listed when any rule of the policy's `[inefficient]` table fires:
-- `classes`: an enterprise on it ended in one of these classes (after 调档), e.g. D (Zhejiang)
-  or C (Henan 2019);
+- `classes`: an enterprise on it was in the lowest class of its class of enterprise (after 调档;
+  D in Zhejiang, C in Henan 2019, named here) `consecutive_years` (default 2) evaluated years in a
+  row, its `consecutive_low`: one bad year is not enough (SPEC §5.4);
 - `floor_area_ratio_below` / `building_coverage_below`: the parcel's 容积率 / 建筑系数 fields;
-- `tax_per_mu_share_of_mean_below`: the parcel's tax per mu (each enterprise's tax apportioned
-  by the land it uses on the parcel) under this share of the zone mean (Σ tax / Σ land of the
-  evaluated enterprises);
-- `idle`: the parcel's `idle` field (闲置土地, 部令第53号);
+- `tax_per_mu_share_of_mean_below`: an enterprise on it pays tax per mu under this share of the
+  benchmark of its own class of enterprise (规上 with 规上, 规下 with 规下: Σ tax / Σ land of the
+  scored rows of that class), in the screened (newest) year; enterprises outside the evaluation
+  (unscorable, or under `min_land_mu`) are not judged on economic grounds;
+- economic rules never list a parcel that an enterprise of the top two classes uses (SPEC §5.4);
+- `idle`: the parcel's `idle` field (闲置土地, 部令第53号), and the `idle` list fed in from the
+  supply ledger;
 - `no_enterprise`: no enterprise is linked (供而未用 suspicion; off by default);
 - `extra_failures`: 标准地 达产复核 failures (parcel_id, reason) fed in by §6.
 The numeric thresholds are local and unverified (DOMAIN §0.6, §4): a rule listed in
@@ -47,6 +51,58 @@ def _bool(parcels: pd.DataFrame, col: str) -> np.ndarray:
     return s.astype("str").str.strip().str.lower().isin(TRUE_WORDS).fillna(False).to_numpy(dtype=bool)
 
 
+def _enterprise_frame(d: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Per enterprise of the screened year: its class, whether that is its class of enterprise's
+    lowest or one of its top two, consecutive years low, and its 亩均税收 against the benchmark of
+    its own class of enterprise (规上 with 规上, 规下 with 规下: Σ tax / Σ land of the scored rows)."""
+    from parcels.efficiency.followups import lowest_classes
+    from parcels.efficiency.policy import GROUP_LABELS_ZH
+
+    group = d["group"].astype(object).fillna("").to_numpy()
+    cls = d["class"].astype(object).where(d["class"].notna(), None).to_numpy()
+    low = lowest_classes(policy)
+    top = {g: gp.class_names[:2] for g, gp in policy.groups.items()}
+    land = d["land_area_mu"].to_numpy(dtype=float, na_value=np.nan)
+    tax = d["tax"].to_numpy(dtype=float, na_value=np.nan) if "tax" in d.columns else np.full(len(d), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tpm = np.where(np.isfinite(land) & (land > 0), tax / land, np.nan)
+    scored = (d["status"] == "scored").to_numpy() & np.isfinite(tpm)
+    bench = np.full(len(d), np.nan)
+    for g in set(group) - {""}:
+        m = scored & (group == g)
+        if m.any():
+            bench[group == g] = float(np.sort(tax[m]).sum()) / float(np.sort(land[m]).sum())
+    cl = d["consecutive_low"].to_numpy(dtype=float, na_value=0) if "consecutive_low" in d.columns else np.zeros(len(d))
+    return pd.DataFrame({
+        "enterprise_id": d["enterprise_id"].to_numpy(dtype=object), "class": cls,
+        "lowest": [c is not None and c == low.get(g) for c, g in zip(cls, group)],
+        "top": [c is not None and c in top.get(g, []) for c, g in zip(cls, group)],
+        "consecutive_low": cl.astype(np.int64),
+        "year": d["year"].astype(object).where(d["year"].notna(), "—").to_numpy() if "year" in d.columns else "—",
+        # only evaluated enterprises are judged on economic grounds (a 规下 firm under 5 亩 is outside the scheme)
+        "tpm": np.where(scored, tpm, np.nan), "bench": bench, "group_zh": [GROUP_LABELS_ZH.get(g, "") for g in group],
+    })
+
+
+def _add_listed(frame: pd.DataFrame, prefix: str, key: str, pos: pd.Series, n: int, add, what: str) -> None:
+    """A fed-in list of parcels (parcel_id, reason): every id must be an industrial parcel."""
+    if "parcel_id" not in frame.columns or "reason" not in frame.columns:
+        raise InefficientInputError(f"{what}须有 parcel_id 与 reason 两列。")
+    p = pos.reindex(frame["parcel_id"].astype("str").to_numpy())
+    unknown = np.flatnonzero(p.isna().to_numpy())
+    if unknown.size:
+        raise InefficientInputError(
+            f"{what}中有地块不在工业用地图层中。",
+            [{"row": int(i) + 1, "field": "parcel_id", "message": f"地块 {frame['parcel_id'].iloc[i]} 不存在"} for i in unknown],
+        )
+    keys, joined = join_by_key(p.to_numpy(dtype=np.int64), (prefix + "：" + frame["reason"].astype("str")).to_numpy(dtype=object))
+    mask = np.zeros(n, dtype=bool)
+    mask[keys] = True
+    msg = np.full(n, "", dtype=object)
+    msg[keys] = joined
+    add(mask, msg, key)
+
+
 def parcel_areas(parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(area_m2, area_mu): the layer's area_mu where filled, else the geometry's plane area in the survey CRS (gis.crs)."""
     mu = parcel_area_mu(parcels)
@@ -58,10 +114,13 @@ def find_inefficient_land(
     result=None,
     policy: Policy | None = None,
     extra_failures: pd.DataFrame | None = None,
+    idle: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """低效用地 with parcel_id, area_m2, area_mu, reason (Chinese, ";"-joined), rules,
-    provisional, park, district, geometry; sorted by parcel_id. `result` (a ScoringResult) may be
-    None: the class and tax rules are then skipped."""
+    provisional, park, district, geometry; sorted by parcel_id. `result` (a ScoringResult, or a
+    YearlyResult whose newest year is screened) may be None: the economic rules are then skipped.
+    `extra_failures` (parcel_id, reason): 达产复核 failures; `idle` (parcel_id, reason): idle land
+    from the supply ledger (闲置, 部令第53号), besides the parcel's own `idle` field."""
     if policy is None:
         policy = result.policy if result is not None else None
     if policy is None:
@@ -91,49 +150,49 @@ def find_inefficient_land(
         fk = fired[mask]
         fired[mask] = np.where(fk == "", key, fk + ";" + key)
 
-    if result is not None and len(result.links):
-        d = result.details
-        ent = pd.DataFrame({"enterprise_id": d["enterprise_id"].to_numpy(dtype=object),
-                            "class": d["class"].to_numpy(dtype=object),
-                            "land": d["land_area_mu"].to_numpy(dtype=float, na_value=np.nan),
-                            "tax": d["tax"].to_numpy(dtype=float, na_value=np.nan) if "tax" in d.columns else np.nan})
-        lk = result.links.merge(ent, on="enterprise_id", how="left")
+    latest = getattr(result, "latest", result)  # a YearlyResult reads its newest year
+    if latest is not None and len(latest.links):
+        d = latest.details
+        ent = _enterprise_frame(d, policy)
+        lk = latest.links.merge(ent, on="enterprise_id", how="left")
         lk = lk[lk["parcel_id"].isin(pos.index)]
         lk["p"] = pos.reindex(lk["parcel_id"].to_numpy()).to_numpy()
-        if rules.classes:
-            bad = lk[lk["class"].isin(list(rules.classes))].sort_values(["p", "enterprise_id"])
+        # SPEC §5.4: a parcel with an enterprise in the top two classes is never listed on
+        # economic grounds (its land is used well by at least that firm).
+        shielded = np.zeros(n, dtype=bool)
+        shielded[lk.loc[lk["top"], "p"].to_numpy(dtype=np.int64)] = True
+        lk = lk[~shielded[lk["p"].to_numpy(dtype=np.int64)]]
+        src = f"来源：{policy.name}［inefficient］；SPEC §5.4"
+        if rules.classes:  # the lowest class (named in `classes`), `consecutive_years` in a row
+            k = rules.consecutive_years
+            bad = lk[lk["lowest"] & lk["class"].isin(list(rules.classes)) & (lk["consecutive_low"] >= k)]
+            bad = bad.sort_values(["p", "enterprise_id"])
             if len(bad):
                 p_idx = bad["p"].to_numpy(dtype=np.int64)
-                keys, txt = join_by_key(p_idx, bad["enterprise_id"].to_numpy(dtype=object), "、")
-                _, cls = join_by_key(p_idx, bad["class"].to_numpy(dtype=object), "/")
-                cls = np.array(["/".join(sorted(set(c.split("/")))) for c in cls], dtype=object)  # per parcel
+                texts = ("企业 " + bad["enterprise_id"].astype(str) + " 连续 " + bad["consecutive_low"].astype(int).astype(str)
+                         + " 年（至 " + bad["year"].astype(str) + " 年度）评为本类末档 " + bad["class"].astype(str) + " 类").to_numpy(dtype=object)
+                keys, txt = join_by_key(p_idx, texts, "、")
                 msg = np.full(n, "", dtype=object)
-                msg[keys] = "企业 " + txt + " 亩均效益评价为" + cls + "类"
+                msg[keys] = txt + f"（规则：连续 {k} 年末档；{src}）"
                 mask = np.zeros(n, dtype=bool)
                 mask[keys] = True
                 add(mask, msg, "classes")
         thr = rules.tax_per_mu_share_of_mean_below
         if thr is not None:
-            has = np.isfinite(ent["land"]) & (ent["land"] > 0) & np.isfinite(ent["tax"])
-            zone_land = float(np.sort(ent.loc[has, "land"].to_numpy()).sum())
-            zone_mean = float(np.sort(ent.loc[has, "tax"].to_numpy()).sum()) / zone_land if zone_land > 0 else np.nan
-            ok = np.isfinite(lk["tax"]) & np.isfinite(lk["land"]) & (lk["land"] > 0)
-            part = lk[ok]
-            tax_on = part["tax"] * part["area_mu"] / part["land"]
-            ptax = tax_on.groupby(part["p"].to_numpy()).sum()
-            tpm = np.full(n, np.nan)
-            idx = ptax.index.to_numpy(dtype=np.int64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                tpm[idx] = ptax.to_numpy() / area_mu[idx]
-            if np.isfinite(zone_mean) and zone_mean > 0:
-                limit = thr * zone_mean
-                mask = np.isfinite(tpm) & (tpm < limit)
+            low = lk[np.isfinite(lk["tpm"]) & np.isfinite(lk["bench"]) & (lk["bench"] > 0) & (lk["tpm"] < thr * lk["bench"])]
+            low = low.sort_values(["p", "enterprise_id"])
+            if len(low):
+                texts = np.asarray([f"企业 {e} 亩均税收 {v:.2f} 万元/亩，低于{g}基准 {b:.2f} 的 {thr:.0%}"
+                                    for e, v, g, b in zip(low["enterprise_id"], low["tpm"], low["group_zh"], low["bench"])], dtype=object)
+                keys, txt = join_by_key(low["p"].to_numpy(dtype=np.int64), texts, "、")
                 msg = np.full(n, "", dtype=object)
-                msg[mask] = [f"亩均税收 {v:.2f} 万元/亩，低于全区均值 {zone_mean:.2f} 的 {thr:.0%}" for v in tpm[mask]]
+                msg[keys] = txt + f"（规则：亩均税收低于同类企业基准的 {thr:.0%}；{src}）"
+                mask = np.zeros(n, dtype=bool)
+                mask[keys] = True
                 add(mask, msg, "tax_per_mu_share_of_mean_below")
         if rules.no_enterprise:
             linked = np.zeros(n, dtype=bool)
-            linked[lk["p"].to_numpy(dtype=np.int64)] = True
+            linked[pos.reindex(latest.links["parcel_id"].to_numpy()).dropna().to_numpy(dtype=np.int64)] = True
             add(~linked, "未关联任何企业（疑似供而未用）", "no_enterprise")
     elif result is not None and rules.no_enterprise:
         add(np.ones(n, dtype=bool), "未关联任何企业（疑似供而未用）", "no_enterprise")
@@ -151,25 +210,11 @@ def find_inefficient_land(
         add(mask, msg, key)
     if rules.idle:
         add(_bool(parcels, "idle"), "闲置土地（宗地标记为闲置）", "idle")
+    if idle is not None and len(idle):
+        _add_listed(idle, "闲置土地", "idle", pos, n, add, "闲置土地清单")
 
     if extra_failures is not None and len(extra_failures):
-        ef = extra_failures
-        if "parcel_id" not in ef.columns or "reason" not in ef.columns:
-            raise InefficientInputError("达产复核结果须有 parcel_id 与 reason 两列。")
-        p = pos.reindex(ef["parcel_id"].astype("str").to_numpy())
-        unknown = np.flatnonzero(p.isna().to_numpy())
-        if unknown.size:
-            raise InefficientInputError(
-                "达产复核结果中有地块不在工业用地图层中。",
-                [{"row": int(i) + 1, "field": "parcel_id", "message": f"地块 {ef['parcel_id'].iloc[i]} 不存在"} for i in unknown],
-            )
-        keys, joined = join_by_key(p.to_numpy(dtype=np.int64),
-                                   ("标准地达产复核未达标：" + ef["reason"].astype("str")).to_numpy(dtype=object))
-        mask = np.zeros(n, dtype=bool)
-        mask[keys] = True
-        msg = np.full(n, "", dtype=object)
-        msg[keys] = joined
-        add(mask, msg, "standard_land")
+        _add_listed(extra_failures, "标准地达产复核未达标", "standard_land", pos, n, add, "达产复核结果")
 
     hit = reasons != ""
     geom = parcels.geometry.to_numpy()[hit] if isinstance(parcels, gpd.GeoDataFrame) else np.full(hit.sum(), None)

@@ -91,6 +91,37 @@ class InefficientRules:
     no_enterprise: bool = False
     unverified: frozenset[str] = frozenset()
     source: str = ""
+    consecutive_years: int = 2
+    """Years in a row in the lowest class before an enterprise's land is 低效 (SPEC §5.4: two)."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A 差别化措施 (`[[measures]]`, SPEC §5.5): what follows from a class, by consecutive years.
+
+    `min_years`/`max_years` count consecutive evaluated years in the class (`consecutive_low`
+    for the lowest class; other classes count one year). `status` is "confirmed" only when the
+    source is this policy's own published scheme; anything else is shown marked on every row."""
+
+    cls: str
+    name: str
+    min_years: int = 1
+    max_years: int | None = None
+    value: float | None = None
+    unit: str = ""
+    group: str = ""
+    source: str = ""
+    status: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+    def text(self) -> str:
+        """The measure as a row lists it: 用电加价 0.10 元/千瓦时（示例，未核实）."""
+        v = f" {self.value:g} {self.unit}".rstrip() if self.value is not None else ""
+        mark = "" if self.confirmed else f"（{self.status or '未核实'}）"
+        return f"{self.name}{v}{mark}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,7 @@ class Policy:
     source: str
     groups: dict[str, GroupPolicy]
     inefficient: InefficientRules = InefficientRules()
+    measures: tuple[Measure, ...] = ()
     id: str = ""  # bundled name or file stem
     path: str = ""
     assumptions: tuple[str, ...] = ()
@@ -302,7 +334,7 @@ def _inefficient(c: _Checker, t: object) -> InefficientRules:
         c.fail("inefficient", "应为一个表（[inefficient]）")
         return InefficientRules()
     known = {"classes", "idle", "floor_area_ratio_below", "building_coverage_below",
-             "tax_per_mu_share_of_mean_below", "no_enterprise", "unverified"}
+             "tax_per_mu_share_of_mean_below", "no_enterprise", "unverified", "consecutive_years"}
     c.unknown(t, known, "inefficient")
     classes = t.get("classes", [])
     if not isinstance(classes, list) or not all(isinstance(x, str) for x in classes):
@@ -324,7 +356,47 @@ def _inefficient(c: _Checker, t: object) -> InefficientRules:
         bool(t.get("no_enterprise", False)),
         frozenset(str(x) for x in unverified),
         str(t.get("source", "")),
+        int(c.number(t, "consecutive_years", "inefficient", default=2, minimum=1) or 2),
     )
+
+
+def _measures(c: _Checker, raw: object, groups: dict) -> tuple[Measure, ...]:
+    """`[[measures]]`: class, name, years, value and unit, each with its source and status."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        c.fail("measures", "应为表数组（[[measures]]）")
+        return ()
+    known_classes = {n for gp in groups.values() for n in gp.class_names}
+    out = []
+    for i, m in enumerate(raw, start=1):
+        path = f"measures[{i}]"
+        if not isinstance(m, dict):
+            c.fail(path, "应为一个表")
+            continue
+        c.unknown(m, {"class", "name", "min_years", "max_years", "value", "unit", "group"}, path)
+        cls, name = m.get("class"), m.get("name")
+        if not isinstance(cls, str) or (known_classes and cls not in known_classes):
+            c.fail(f"{path}.class", f"应为本政策的等级之一（{'、'.join(sorted(known_classes))}），实际为 {cls!r}")
+            continue
+        if not isinstance(name, str) or not name.strip():
+            c.fail(f"{path}.name", "缺少措施名称（如 name = \"用电加价\"）")
+            continue
+        for k in ("source", "status"):
+            if not str(m.get(k, "")).strip():
+                c.fail(f"{path}.{k}", "每项措施须注明来源（source）与核实状态（status）")
+        lo = c.number(m, "min_years", path, default=1, minimum=1)
+        hi = c.number(m, "max_years", path, default=None, minimum=1)
+        val = c.number(m, "value", path, default=None)
+        group = m.get("group", "")
+        if group and group not in GROUPS:
+            c.fail(f"{path}.group", f"应为 above_scale 或 below_scale，实际为 {group!r}")
+        if lo is None or (hi is not None and hi < lo):
+            c.fail(f"{path}.max_years", "max_years 不能小于 min_years")
+            continue
+        out.append(Measure(cls, name.strip(), int(lo), int(hi) if hi is not None else None, val, str(m.get("unit", "")),
+                           str(group), str(m.get("source", "")), str(m.get("status", ""))))
+    return tuple(out)
 
 
 def policy_from_dict(data: dict, *, id: str = "", path: str = "") -> Policy:
@@ -332,7 +404,7 @@ def policy_from_dict(data: dict, *, id: str = "", path: str = "") -> Policy:
     c = _Checker()
     if not isinstance(data, dict):
         raise PolicyError("评价政策文件格式错误：顶层应为 TOML 表。")
-    c.unknown(data, {"name", "source", "above_scale", "below_scale", "inefficient", "min_land_mu", "id"}, "(顶层)")
+    c.unknown(data, {"name", "source", "above_scale", "below_scale", "inefficient", "min_land_mu", "id", "measures"}, "(顶层)")
     top_min = c.number(data, "min_land_mu", "(顶层)", default=0.0, minimum=0) or 0.0
     groups: dict[str, GroupPolicy] = {}
     for g in GROUPS:
@@ -343,6 +415,7 @@ def policy_from_dict(data: dict, *, id: str = "", path: str = "") -> Policy:
     if not any(g in data for g in GROUPS):
         c.fail("above_scale", "政策至少要定义 [above_scale] 或 [below_scale] 之一")
     ineff = _inefficient(c, data.get("inefficient"))
+    measures = _measures(c, data.get("measures"), groups)
     if c.errors:
         where = f"（{path or id}）" if (path or id) else ""
         raise PolicyError(
@@ -358,6 +431,7 @@ def policy_from_dict(data: dict, *, id: str = "", path: str = "") -> Policy:
         source=str(data.get("source", "")),
         groups=groups,
         inefficient=ineff,
+        measures=measures,
         id=id,
         path=path,
         assumptions=tuple(str(a) for a in assumptions),

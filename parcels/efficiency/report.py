@@ -36,7 +36,7 @@ def _floating(arr: np.ndarray) -> pd.arrays.FloatingArray:
 def result_columns(keys: list[str]) -> list[str]:
     """The SPEC §5.3 CSV columns, in order."""
     return (["enterprise_id", "name", "above_scale", "land_area_mu"] + list(keys) + [f"score_{k}" for k in keys]
-            + ["total_score", "rank", "initial_class", "class", "flags"])
+            + ["total_score", "rank", "initial_class", "class", "flags", "year", "consecutive_low", "measures"])
 
 
 def _codes_to_str(codes: np.ndarray, names: list[str]) -> pd.arrays.ArrowStringArray:
@@ -210,10 +210,67 @@ def result_labels_zh(keys: list[str]) -> dict[str, str]:
     labels = {k: vocabulary.label_with_unit(k) for k in ("enterprise_id", "name", "above_scale", "land_area_mu",
                                                          "total_score", "rank", "initial_class", "class")}
     labels["flags"] = "说明"
+    labels.update({k: vocabulary.label_with_unit(k) for k in FOLLOWUP_KEYS})
     for k in keys:
         labels[k] = vocabulary.label_with_unit(k)
         labels[f"score_{k}"] = f"{vocabulary.label(k)}得分"
     return labels
+
+
+FOLLOWUP_KEYS = ("year", "consecutive_low", "measures")
+PRESENTATION_DECIMALS = 2
+
+
+def rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as officials read them (SPEC §5.5): 2 decimals (percentages are already × 100);
+    JSON and CSV keep full precision for other programs."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c].dtype):
+            out[c] = out[c].round(PRESENTATION_DECIMALS)
+    return out
+
+
+def measures_sheet(policy) -> pd.DataFrame:
+    """The policy's 差别化措施 with their years, source and status (the XLSX sheet 差别化措施)."""
+    rows = [{"等级": m.cls, "企业类别": GROUP_LABELS_ZH.get(m.group, "全部"), "措施": m.name,
+             "连续年数": f"{m.min_years}" + ("" if m.max_years == m.min_years else (f"–{m.max_years}" if m.max_years else " 及以上")),
+             "标准": m.value, "单位": m.unit, "来源": m.source, "核实状态": m.status} for m in policy.measures]
+    cols = ["等级", "企业类别", "措施", "连续年数", "标准", "单位", "来源", "核实状态"]
+    if not rows:
+        return pd.DataFrame([{"等级": "", "措施": "本评价政策未规定差别化措施（[[measures]]）"}], columns=cols)
+    return pd.DataFrame(rows, columns=cols)
+
+
+PUBLIC_COLUMNS = ("year", "class", "name", "enterprise_id")
+"""What a 公示名单 may show (SPEC §5.5): no indicator, score, rank or economic figure."""
+
+
+def public_frame(results: pd.DataFrame) -> pd.DataFrame:
+    """The 公示名单 of evaluated enterprises: year, class, name, 统一社会信用代码, by class then id.
+    Built by choosing columns, never by dropping them, so a new economic column cannot slip in."""
+    r = results[results["class"].notna()]
+    cols = [c for c in PUBLIC_COLUMNS if c in r.columns]
+    out = r[cols].sort_values([c for c in ("year", "class", "enterprise_id") if c in cols], kind="stable")
+    labels = {"year": "评价年度", "class": "评价等级", "name": "企业名称", "enterprise_id": "统一社会信用代码"}
+    return out.rename(columns=labels).reset_index(drop=True)
+
+
+def public_html(results: pd.DataFrame, policy_name: str) -> str:
+    """The 公示名单 as a self-contained Chinese HTML page (no script, no external resource)."""
+    from html import escape
+
+    f = public_frame(results)
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in f.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+                   for row in f.itertuples(index=False))
+    years = sorted({int(y) for y in f["评价年度"].dropna()}) if "评价年度" in f.columns else []
+    title = f"{'、'.join(map(str, years)) + ' 年度' if years else ''}企业亩均效益综合评价结果公示名单"
+    return (f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;"
+            "padding:4px 8px}</style></head><body>"
+            f"<h1>{escape(title)}</h1><p>评价办法：{escape(policy_name)}。共 {len(f)} 家企业。</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>")
 
 
 def _yes_no(s: pd.Series) -> pd.Series:
@@ -232,7 +289,7 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
     """Sheet name → frame with Chinese headers: 评价结果, 汇总, 基准值, 按园区, 按辖区, 不参与评价,
     调档记录 (when any), 评价说明 (policy, source, assumptions, warnings)."""
     keys = res.policy.indicator_keys
-    r = csv_frame(res)
+    r = rounded(csv_frame(res))
     r["above_scale"] = _yes_no(r["above_scale"])
     sheets: dict[str, pd.DataFrame] = {"评价结果": r.rename(columns=result_labels_zh(keys))}
 
@@ -260,18 +317,18 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
             row[f"{c}类"] = int((sub["class"] == c).sum())
         rows.append(row)
     cols = ["企业类别", "企业数", "参评企业数", "不可评价", "不参与评价", v("land_area_mu")]
-    sheets["汇总"] = pd.DataFrame(rows) if rows else pd.DataFrame(columns=cols + [f"{c}类" for c in names])
+    sheets["汇总"] = rounded(pd.DataFrame(rows)) if rows else pd.DataFrame(columns=cols + [f"{c}类" for c in names])
     b = res.benchmarks
     if len(b):
         sheets["基准值"] = pd.DataFrame({
             "企业类别": b["group"].map(GROUP_LABELS_ZH), "指标": b["label_zh"], "单位": b["unit"],
             "基准方法": b["method"].map({"mean": "均值(Σ分子/Σ分母)", "median": "中位数", "number": "给定数值"}),
-            "基准值": b["benchmark"], "权重": b["weight"], "封顶倍数": b["cap"], "下限倍数": b["floor"],
+            "基准值": b["benchmark"].round(PRESENTATION_DECIMALS + 2), "权重": b["weight"], "封顶倍数": b["cap"], "下限倍数": b["floor"],
             "参评数": b["n_scored"], "分母为0数": b["n_zero_denominator"], "缺数据数": b["n_missing"],
             "核实状态": b["status"],
         })
     for by, title in (("park", "按园区"), ("district", "按辖区")):
-        sheets[title] = _summary_zh(summary(res, by))
+        sheets[title] = rounded(_summary_zh(summary(res, by)))
     ns = d[d["status"] != "scored"]
     sheets["不参与评价"] = pd.DataFrame({
         v("enterprise_id"): ns["enterprise_id"].to_numpy(), v("name"): ns["name"].to_numpy(),
@@ -287,4 +344,5 @@ def xlsx_frames(res: ScoringResult) -> dict[str, pd.DataFrame]:
     info += [("假设/未核实", a) for a in res.policy.assumptions]
     info += [("提示", w) for w in res.warnings]
     sheets["评价说明"] = pd.DataFrame(info, columns=["项目", "内容"])
+    sheets["差别化措施"] = measures_sheet(res.policy)
     return sheets

@@ -29,6 +29,7 @@ from parcels.efficiency.columns import (
     normalize_enterprise_table,
 )
 from parcels.efficiency.errors import EnterpriseTableError
+from parcels.efficiency.followups import annotate
 from parcels.efficiency.indicators import COLUMN_LABELS_ZH, INDICATORS, LAND, benchmark, dsum, parts, ratio, values
 from parcels.efficiency.land import LandResolution, resolve_land
 from parcels.efficiency.policy import GROUP_LABELS_ZH, GROUPS, Policy, load_policy
@@ -156,20 +157,43 @@ def score_enterprises(
     policy: Policy | str | Path,
     parcels=None,
     adjustments: pd.DataFrame | None = None,
+    previous: pd.Series | None = None,
 ) -> ScoringResult:
     """Score a table of enterprises under a policy (SPEC §5). See the module doc for the steps.
 
     `parcels`: the `industrial_parcels` layer (id, area_mu, park, district, geometry), used for
     land areas missing from the table and for per-park/district summaries. `adjustments`:
-    recorded 调档 (enterprise_id, class, reason), applied after classing.
+    recorded 调档 (enterprise_id, class, reason) of this year, applied after classing. `previous`:
+    enterprise_id → `consecutive_low` of the previous calendar year (SPEC §5.5), when known.
     Raises EnterpriseTableError / PolicyError / AdjustmentError (ValueErrors, Chinese messages).
     """
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    run = _Run(ensure_normalized(table), policy, parcels)
+    table = ensure_normalized(table)
+    year = table_year(table)
+    run = _Run(table, policy, parcels)
     for gi, g in enumerate(GROUPS):
         run.score_group(gi, g)
-    return run.finish(parcels, adjustments)
+    result = run.finish(parcels, adjustments)
+    annotate(result.results, policy, year, previous, codes=result._extra["final"], group=run.group, names=run.class_names)
+    return result
+
+
+def table_year(table: pd.DataFrame) -> int | None:
+    """The one evaluation year of a table (None when it has no year); several years are refused
+    here: each year is benchmarked and classed on its own (`parcels.efficiency.years.score_years`)."""
+    if "year" not in table.columns:
+        return None
+    years = pd.unique(table["year"].dropna().to_numpy(dtype=float))
+    if len(years) > 1:
+        raise EnterpriseTableError(
+            f"企业表含 {len(years)} 个年度（{'、'.join(str(int(y)) for y in sorted(years))}），须逐年评价。",
+            hint="多年度的表请用 score_years（landgis score 会自动逐年评价）。")
+    if len(years) == 1 and table["year"].isna().any():
+        rows = np.flatnonzero(table["year"].isna().to_numpy())
+        raise EnterpriseTableError("企业表部分行缺少年度。", [
+            {"row": int(r) + 1, "field": "year", "message": "年度为空，请填写评价年度"} for r in rows[:50]])
+    return int(years[0]) if len(years) else None
 
 
 class _Run:
@@ -327,7 +351,7 @@ class _Run:
                                   "area_mu": pd.Series([], dtype=float)})
         extra = {
             "table": self.t, "group": self.group, "status": self.status, "land": self.land, "bonus": self.bonus,
-            "resort": self.resort, "links": links, "applied": applied, "parcels": parcels,
+            "resort": self.resort, "links": links, "applied": applied, "parcels": parcels, "final": final,
         }
         return ScoringResult(results, self.policy, pd.DataFrame(self.bench_rows), list(dict.fromkeys(self.warnings)), extra)
 
