@@ -250,15 +250,10 @@ def _run_scoring(store: Store, inputs: ScoringInputs, user: str, step: Step) -> 
         data, label = frame.to_csv(index=False).encode("utf-8"), f"图层 {inputs.source}"
     step("评价 / scoring")
     run_id, result = run_scoring(store, frame, data, policy=inputs.policy, user=user, label=label)
-    body = {
-        "run_id": run_id,
-        "policy": result.policy_name,
-        "input_hash": result.input_hash,
-        "warnings": list(result.warnings),
-        "class_counts": json.loads(result.class_counts("park").reset_index().to_json(orient="records", force_ascii=False)),
-        "results": json.loads(result.results.to_json(orient="records", force_ascii=False)),
-        "links": {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx"},
-    }
+    from services.scoring import response_document
+
+    body = response_document(run_id, result)  # the same SPEC §5.5 JSON as POST /scoring/efficiency
+    body["links"] = {"self": f"/scoring/efficiency/{run_id}", "csv": f"/scoring/efficiency/{run_id}?f=csv", "xlsx": f"/scoring/efficiency/{run_id}?f=xlsx"}
     return json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json", f"{run_id}.json"
 
 
@@ -272,4 +267,35 @@ SCORING = register(Process(
     steps=2,
     run=_run_scoring,
     keywords=("亩均", "scoring", "efficiency"),
+))
+
+
+# --- 批供用补查 supervision (SPEC §4.2) --------------------------------------------------------------
+
+
+class SupervisionInputs(BaseModel):
+    """The day the report is made as of (default today)."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: str | None = Field(None, title="统计截止日期", description="YYYY-MM-DD，默认今天 / the day the report is made as of", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _run_supervision(store: Store, inputs: SupervisionInputs, user: str, step: Step) -> tuple[bytes, str, str]:
+    from services.supervision import supervision_report
+
+    step("批供用补查 / supervision")
+    doc = supervision_report(store, inputs.as_of)
+    return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8"), "application/json", f"supervision-{doc.get('as_of', 'today')}.json"
+
+
+SUPERVISION = register(Process(
+    id="land-supervision",
+    title="批供用补查（土地供应监管）",
+    description="按统计截止日期列出批而未供、供而未用、闲置土地（阶段与闲置费）、逾期未竣工、达产复核到期与用地冲突，依据《闲置土地处置办法》（国土资源部令第53号）；输出与 GET /supervision 相同的 JSON。",
+    role="analyst",
+    inputs=SupervisionInputs,
+    output=Output("report", "监管报告（JSON）", "application/json", {"type": "object", "contentMediaType": "application/json"}),
+    steps=1,
+    run=_run_supervision,
+    keywords=("批供用补查", "闲置土地", "supervision"),
 ))

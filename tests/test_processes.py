@@ -46,9 +46,12 @@ def owslib_headers(monkeypatch):
 
 
 def _owslib(base: str, key: dict):
+    """OWSLib as QGIS users run it: HTTP Basic, the API key as the password (no custom header)."""
     from owslib.ogcapi.processes import Processes
+    from owslib.util import Authentication
 
-    return Processes(base, headers=dict(key))
+    secret = key["Authorization"].removeprefix("Bearer ")
+    return Processes(base, auth=Authentication(username="landgis", password=secret))
 
 
 def test_owslib_runs_the_study_package_async_and_downloads_the_zip(live, owslib_headers, record_property):
@@ -96,7 +99,7 @@ def test_owslib_sync_scoring_and_dismiss(live, owslib_headers):
     client = _owslib(base, key)
     doc = client.execute("efficiency-scoring", inputs={"source": "enterprises", "policy": "henan_2019"}, response="document")
     run = doc["run"]
-    assert run["policy"] and run["run_id"] and run["results"] and {"enterprise_id", "class"} <= set(run["results"][0])
+    assert run["policy"] and run["run_id"] and run["year"] and run["rows"] and {"enterprise_id", "class"} <= set(run["rows"][0])
     assert httpx.get(base + run["links"]["self"], headers=key).json() is not None  # the stored run is there too
 
     client.execute("study-package", inputs={}, async_=True)
@@ -157,7 +160,7 @@ def test_sync_scoring_is_the_raw_output_and_a_listed_job(api):
     r = client.post("/processes/efficiency-scoring/execution", json=payload, headers=keys["analyst"])
     assert r.status_code == 200 and r.headers["content-type"] == "application/json", r.text
     body = r.json()
-    assert len(body["results"]) == 5 and sorted(e["enterprise_id"] for e in body["results"]) == sorted(rows["enterprise_id"])
+    assert len(body["rows"]) == 5 and sorted(e["enterprise_id"] for e in body["rows"]) == sorted(rows["enterprise_id"])
     assert "Preference-Applied" not in r.headers
     jobs = client.get("/jobs", headers=keys["analyst"]).json()["jobs"]
     assert jobs[0]["processID"] == "efficiency-scoring" and jobs[0]["status"] == "successful"
@@ -255,3 +258,30 @@ def test_a_job_table_from_before_processes_is_upgraded_in_place(tmp_path):
     assert [j["id"] for j in table.recent(10, roles=("anonymous", "analyst"))] == ["a" * 16]
     assert table.recent(10, roles=("anonymous",)) == []
     table.close()
+
+
+def test_supervision_is_a_process_with_the_report_of_get_supervision(tmp_path):
+    """The 批供用补查 report as an OGC process: the same JSON as GET /supervision, analyst only."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import add_key
+    from api.settings import Settings
+    from gis.store import open_store
+    from api_support import load_sample
+
+    store = open_store(str(tmp_path / "s.gpkg"))
+    load_sample(store)
+    key = {"Authorization": f"Bearer {add_key(store, 'sup', 'analyst', user='test')}"}
+    client = TestClient(create_app(Settings(store=store.url), store=store))
+    described = client.get("/processes/land-supervision").json()
+    assert described["inputs"]["as_of"]["schema"]["pattern"]
+    assert client.post("/processes/land-supervision/execution", json={"inputs": {"as_of": "2026-06-30"}}).status_code in (401, 403)
+    r = client.post("/processes/land-supervision/execution", json={"inputs": {"as_of": "2026-06-30"}}, headers=key)
+    assert r.status_code == 200, r.text
+    direct = client.get("/supervision", params={"as_of": "2026-06-30"}, headers=key).json()
+    body = r.json()
+    assert body["as_of"] == "2026-06-30" and body["totals"] == direct["totals"]
+    assert {i["id"] for i in body["idle"]} == {i["id"] for i in direct["idle"]} and body["idle"]
+    bad = client.post("/processes/land-supervision/execution", json={"inputs": {"as_of": "30/06/2026"}}, headers=key)
+    assert bad.status_code == 400 and any("\u4e00" <= ch <= "\u9fff" for ch in bad.json()["detail"])
