@@ -130,13 +130,14 @@ def _concrete(template: str, ids: dict) -> tuple[str, dict]:
     path = (
         template.replace("{collectionId}", "reserve_parcels").replace("{featureId}", ids["reserve"]).replace("{tileMatrixSetId}", "WebMercatorQuad")
         .replace("{z}/{x}/{y}", _tile()).replace("{name}", "parcels").replace("{run_id}", "no-such-run").replace("{parcel_id}", ids["reserve"]).replace("{job_id}", "no-such-job")
+        .replace("{jobId}", "no-such-job").replace("{processId}", "study-package").replace("{enterprise_id}", ids.get("enterprise", "no-such-enterprise"))
     )
     return path, params
 
 
 def test_head_on_every_get_route(env):
     store, c, keys = env
-    ids = {"reserve": str(store.read_layer("reserve_parcels")["id"].iloc[0])}
+    ids = {"reserve": str(store.read_layer("reserve_parcels")["id"].iloc[0]), "enterprise": str(store.read_layer("enterprises")["enterprise_id"].iloc[0])}
     gets = sorted(p for p, ops in c.app.openapi()["paths"].items() if "get" in ops)
     assert "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json" in gets
     checked = 0

@@ -233,7 +233,7 @@ def test_review_and_inefficient_feed(store):
     assert committed and "履约承诺" in committed[0]["failed"]
     import services.standard_land as standard_land
 
-    assert [r["id"] for r in doc["rule_sets"]] == list(standard_land.CHECK_DEFAULT_RULES)  # the default of `landgis check`
+    assert [r["id"] for r in doc["rule_sets"]] == [i.id for i in standard_land.default_rules().sets]  # the default of `landgis check`
     layers = read_study_layers(store) | {"land_supply": store.read_layer("land_supply")}
     found, _ = inefficient_with_supply(layers, "henan_2019")
     reasons = dict(zip(found["parcel_id"], found["reason"]))

@@ -97,7 +97,7 @@ def type_parameters(doc: dict, settings) -> dict:
         ogc = path.startswith("/collections")  # the OGC parameters; a map's own `bbox` stays its own
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
-                if param.get("in") != "query":
+                if param.get("in") not in ("query", "header"):  # headers too (e.g. Prefer of a process execution)
                     continue
                 schema = _non_null(param.get("schema", {}))
                 if ogc and param["name"] in known:
