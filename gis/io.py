@@ -360,6 +360,24 @@ def refuse_nul_in_geojson(path: Path) -> None:
     refuse_nul(errors, what="导入")
 
 
+def ogr_source(path: Path, layer: str | None, encoding: str | None) -> tuple[str, str | None]:
+    """(what GDAL opens, the attribute encoding) of an OGR file: a vetted archive member through
+    /vsizip/, a shapefile's encoding from its .cpg or sniffed from its .dbf, GeoJSON scanned for
+    NUL first (GDAL would cut such text short)."""
+    suffix = path.suffix.lower()
+    source, used_encoding = str(path), encoding
+    if suffix == ".zip":
+        source = _resolve_archive(path, layer)
+        member = source.split(f"/vsizip/{path}/", 1)[1]
+        if member.lower().endswith(".shp") and encoding is None:
+            used_encoding = zipped_shapefile_encoding(path, member)
+    elif suffix == ".shp" and encoding is None:
+        used_encoding = shapefile_encoding(path)
+    elif suffix in (".geojson", ".json"):
+        refuse_nul_in_geojson(path)
+    return source, used_encoding
+
+
 def read_features(
     path: str | os.PathLike,
     *,
@@ -392,16 +410,7 @@ def read_features(
     else:
         if path.stat().st_size == 0:
             raise InputError(f"文件是空的：{path.name}")
-        source = str(path)
-        if suffix == ".zip":
-            source = _resolve_archive(path, layer)
-            member = source.split(f"/vsizip/{path}/", 1)[1]
-            if member.lower().endswith(".shp") and encoding is None:
-                used_encoding = zipped_shapefile_encoding(path, member)
-        elif suffix == ".shp" and encoding is None:
-            used_encoding = shapefile_encoding(path)
-        elif suffix in (".geojson", ".json"):
-            refuse_nul_in_geojson(path)
+        source, used_encoding = ogr_source(path, layer, encoding)
         try:
             if suffix == ".parquet":
                 gdf = gpd.read_parquet(path)
@@ -535,16 +544,7 @@ def read_feature_batches(
         raise InputError(f"文件不存在：{path}")
     if path.stat().st_size == 0:
         raise InputError(f"文件是空的：{path.name}")
-    source, used_encoding = str(path), encoding
-    if suffix == ".zip":
-        source = _resolve_archive(path, layer)
-        member = source.split(f"/vsizip/{path}/", 1)[1]
-        if member.lower().endswith(".shp") and encoding is None:
-            used_encoding = zipped_shapefile_encoding(path, member)
-    elif suffix == ".shp" and encoding is None:
-        used_encoding = shapefile_encoding(path)
-    elif suffix in (".geojson", ".json"):
-        refuse_nul_in_geojson(path)
+    source, used_encoding = ogr_source(path, layer, encoding)
     return BatchedRead(path, source, crs=crs, encoding=used_encoding, layer=layer, batch_rows=batch_rows or BATCH_ROWS)
 
 
