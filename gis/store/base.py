@@ -821,7 +821,7 @@ class Store(ABC):
                 columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
                 geoms = np.asarray(gdf.geometry.values, dtype=object)
                 if not began:
-                    bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS), True
+                    bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS, fresh=not exists), True
                 self._bulk_rows(cur, bulk, name, cols, columns, geoms)
                 # One history row per feature, its `new` left empty: the imported state is the row
                 # itself until its first later change, whose history row keeps it as `old`
@@ -856,8 +856,9 @@ class Store(ABC):
             raise InputError("导入被拒绝：要素编号有误，数据库未作任何修改。", errors, hint="每个要素需要唯一的 id。")
         return ids
 
-    def _bulk_begin(self, cur, name: str, *, large: bool):
-        """Prepare the layer for an import's rows (the stores' bulk paths); returns their state."""
+    def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
+        """Prepare the layer for an import's rows (the stores' bulk paths); returns their state.
+        `fresh`: the table was created by this transaction (nobody else can see it yet)."""
         return None
 
     def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:

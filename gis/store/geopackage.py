@@ -550,7 +550,7 @@ class GeoPackageStore(Store):
     # everything else, and no other connection ever sees the layer without them). GDAL's
     # GeoPackage driver defers its R-tree the same way.
 
-    def _bulk_begin(self, cur, name: str, *, large: bool):
+    def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
         if not large:
             return None
         triggers = self._drop_triggers(cur, name, (f"rtree_{name}_geom_insert", f"landgis_rev_{name}_insert"))

@@ -328,16 +328,32 @@ class PostGISStore(Store):
                 out[name] = "TEXT"
         return out
 
+    def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
+        """A large import into a table this transaction created builds its GiST index once at
+        the end (`_bulk_end`) instead of inserting 10^6 entries one by one: nobody else can see
+        the table yet, so dropping and re-creating its index costs no reader anything. An
+        existing table keeps its index (dropping it would lock out every reader)."""
+        if large and fresh:
+            cur.execute(f"DROP INDEX {quote(name + '_geom_gist')}")
+            return {"gist": True}
+        return None
+
+    def _bulk_end(self, cur, state, name: str) -> None:
+        if state and state.get("gist"):
+            cur.execute(f"CREATE INDEX {quote(name + '_geom_gist')} ON {quote(name)} USING gist (geom)")
+            cur.execute(f"ANALYZE {quote(name)}")  # planner statistics now, not at autovacuum's next pass
+
     def _bulk_insert(self, cur, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
         """COPY instead of one INSERT per row (the revision trigger already fires once per
-        transaction); geometries as hex EWKB made on the whole array."""
+        transaction); geometries as hex EWKB (binary WKB made on the whole array, then
+        `bytes.hex()`: shapely's own hex output is ≈6× slower)."""
         arr = np.asarray(geoms, dtype=object)
         ewkb: list = [None] * len(arr)
         present = ~shapely.is_missing(arr)
         if present.any():
-            hexes = shapely.to_wkb(shapely.set_srid(arr[present], STORE_EPSG), hex=True, output_dimension=2, include_srid=True)
-            for i, h in zip(np.nonzero(present)[0].tolist(), hexes.tolist()):
-                ewkb[i] = h
+            blobs = shapely.to_wkb(shapely.set_srid(arr[present], STORE_EPSG), output_dimension=2, include_srid=True)
+            for i, b in zip(np.nonzero(present)[0].tolist(), blobs.tolist()):
+                ewkb[i] = b.hex()
         names = ", ".join([quote(c) for c in cols] + ["geom"])
         with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN") as copy:
             for row in zip(*columns, ewkb):
