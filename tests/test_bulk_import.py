@@ -124,6 +124,11 @@ def test_import_history_gives_back_the_imported_state(store, n):
     # the layer-wide history fills every import row too
     whole = store.history("cad")
     assert whole[whole["action"] == "insert"]["new"].notna().all()
+    # the spatial index is there (PostGIS builds it after a fresh bulk load) and answers
+    if store.kind == "postgis":
+        assert store._fetchall("SELECT count(*) FROM pg_indexes WHERE tablename = 'cad' AND indexname = 'cad_geom_gist' AND schemaname = current_schema()")[0][0] == 1
+    b = shapely.bounds(frame.geometry.values[n - 1])
+    assert frame["id"].iloc[n - 1] in set(store.read_layer("cad", bbox=(b[0] + 1e-5, b[1] + 1e-5, b[2] - 1e-5, b[3] - 1e-5))["id"])
 
 
 @pytest.mark.parametrize("n", [0, 1, 51, 52, 2601, 20000])
