@@ -22,8 +22,8 @@ from maps.popups import PopupConfig, PopupField
 TITLE = "南阳高新区土地集约利用评价（土地利用状况调查）"
 USES = ("工矿仓储", "住宅", "商服", "公共管理与公共服务", "交通运输", "其他")
 USE_COLOURS = {u: land_use_colour({"工矿仓储": "工业", "公共管理与公共服务": "公共", "其他": None}.get(u, u)) for u in USES}
-USE_COLOURS["其他"] = "#D7C29E"
-STATUS_COLOURS = {"ready": ("#A5D6A7", "已达到供地条件的其他土地"), "not_ready": ("#FFF59D", "未达到供地条件的土地"), "unavailable": ("#90CAF9", "不可建设土地")}
+USE_COLOURS["其他"] = "#FFE0B2"  # a landgis choice: the palette has no class for 其他
+STATUS_COLOURS = {"ready": ("#80CBC4", "已达到供地条件的其他土地"), "not_ready": ("#D1C4E9", "未达到供地条件的土地"), "unavailable": ("#90CAF9", "不可建设土地")}
 IDLE_STROKE = "#C62828"
 
 POPUP_FIELDS = (
