@@ -60,7 +60,19 @@ def prepare_survey_import(store: Store, frame, *, geometry_source: str, data_sou
 
     try:
         ready, warnings = prepare_features(SURVEY, frame, geometry_source=geometry_source, data_source=data_source)
-    except InputError as exc:
+    except InputError as exc:  # the survey's own faults named in the same answer (one round of fixes)
+        import pandas as pd
+
+        from parcels.intensity.survey import vocabulary_errors
+        from parcels.layers import label_aliases
+        from parcels.schema import LAYERS
+
+        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame).reset_index(drop=True)
+        aliases = label_aliases(LAYERS[SURVEY])
+        attrs = attrs.rename(columns={c: aliases[c] for c in attrs.columns if c in aliases and aliases[c] not in attrs.columns})
+        seen = {(e.row, e.field) for e in exc.errors}
+        exc.errors += [e for e in vocabulary_errors(attrs)[0] if (e.row, e.field) not in seen]
+        exc.errors.sort(key=lambda e: (e.row or 0, e.field or ""))
         raise named_errors(exc) from None
     _, whole = zone_geometries(store)
     if whole is None:

@@ -81,3 +81,23 @@ def test_cli_writes_json_xlsx_html(api, tmp_path):
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["potential"]["years_of_supply"] == pytest.approx(1.5)
     bad = runner.invoke(cli_app, ["intensity", "--store", store.url, "--year", "1800"])
     assert bad.exit_code == 1 and "年度" in bad.output
+
+
+def test_a_bad_survey_upload_is_a_chinese_4xx_and_changes_nothing(api, tmp_path):
+    from gis.store.base import Store  # noqa: F401 - the store fixture's type
+
+    from intensity_support import rect, survey_file
+    from api.auth import add_key
+
+    store, client, keys = api
+    admin = {"Authorization": f"Bearer {add_key(store, 'adm', 'admin', user='test')}"}
+    before = store.count("land_survey")
+    path = survey_file(tmp_path, [("B1", "已建", True, False, "工矿仓储", False, -1.0, 5.0, 1.0, 1.0, rect(100, 700, 50, 50))], "bad.gpkg")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert client.post("/collections/land_survey/import", files={"file": ("调查.gpkg", data)}, data={"mode": "replace"}, headers=keys["analyst"]).status_code == 403
+    r = client.post("/collections/land_survey/import", files={"file": ("调查.gpkg", data)}, data={"mode": "replace"}, headers=admin)
+    assert r.status_code in (400, 422), r.text
+    fields = {(e["row"], e["field"]) for e in r.json()["errors"]}
+    assert (1, "status") in fields and (1, "floor_area_m2") in fields and "土地利用状况" in r.text and "总建筑面积" in r.text
+    assert store.count("land_survey") == before

@@ -79,12 +79,9 @@ def _bools(frame: pd.DataFrame, name: str) -> np.ndarray:
     return pd.array(frame[name], dtype="boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
-    """The survey with `status` as keys and `land_use` as the six names; InputError on any bad row.
-
-    `zone`: the land a polygon must lie in (EPSG:4490 geometry: current zone ∪ planned expansion),
-    or None when the store has no zone_boundary (then nothing is checked against it)."""
-    frame = ready.reset_index(drop=True).copy()
+def vocabulary_errors(frame: pd.DataFrame) -> tuple[list[RowError], list, list]:
+    """(errors, status keys, land-use names) of each row: unknown statuses and uses, built land
+    without a use. Also run on a file the generic rules refused, so one answer names every fault."""
     errors: list[RowError] = []
     ids = frame["id"].astype(str).tolist() if "id" in frame.columns else [None] * len(frame)
     raw_status = frame["status"].tolist() if "status" in frame.columns else [None] * len(frame)
@@ -95,7 +92,6 @@ def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
             shown = "（空）" if v is None or (isinstance(v, float) and np.isnan(v)) else f"“{v}”"
             errors.append(RowError(i + 1, "status", f"{_label('status')} {shown} 不是有效取值；应为 " + "、".join(f"{k}（{z}）" for k, z in SURVEY_STATUSES.items()), ids[i]))
         statuses.append(key)
-    frame["status"] = pd.Series(statuses, dtype=object)
     raw_use = frame["land_use"].tolist() if "land_use" in frame.columns else [None] * len(frame)
     uses = []
     for i, v in enumerate(raw_use):
@@ -105,7 +101,19 @@ def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
         elif key == "" and statuses[i] == "built":
             errors.append(RowError(i + 1, "land_use", f"{_label('land_use')} 为空：已建成城镇建设用地须填写土地用途（" + "、".join(SURVEY_LAND_USES) + "）", ids[i]))
         uses.append(key or None)
+    return errors, statuses, uses
+
+
+def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
+    """The survey with `status` as keys and `land_use` as the six names; InputError on any bad row.
+
+    `zone`: the land a polygon must lie in (EPSG:4490 geometry: current zone ∪ planned expansion),
+    or None when the store has no zone_boundary (then nothing is checked against it)."""
+    frame = ready.reset_index(drop=True).copy()
+    errors, statuses, uses = vocabulary_errors(frame)
+    frame["status"] = pd.Series(statuses, dtype=object)
     frame["land_use"] = pd.Series(uses, dtype=object)
+    ids = frame["id"].astype(str).tolist() if "id" in frame.columns else [None] * len(frame)
     idle, supplied = _bools(frame, "idle"), _bools(frame, "supplied")
     for i in np.flatnonzero(idle & ~supplied):
         errors.append(RowError(int(i) + 1, "idle", f"{_label('idle')} 为“是”，但{_label('supplied')}为“否”：闲置土地只能是已供应的国有建设用地（部令第53号第二条）", ids[i]))
@@ -125,6 +133,6 @@ def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
             hint="土地利用状况(status) 用 built/ready/not_ready/unavailable 或其中文名；土地用途用 " + "、".join(SURVEY_LAND_USES)
             + "；图斑须在高新区范围内（请核对坐标系，可用 --crs 指定）；面积、建筑面积、投资、税收不能为负。",
         )
-    for name in ("supplied", "idle", "high_tech"):
-        frame[name] = pd.array(_bools(frame, name), dtype="boolean") if name in frame.columns else pd.array(np.zeros(len(frame), bool), dtype="boolean")
+    for name in ("supplied", "idle", "high_tech"):  # an empty flag is “否”: the 规程's classes are yes/no
+        frame[name] = pd.array(_bools(frame, name), dtype="boolean")
     return frame
