@@ -166,3 +166,35 @@ def test_the_report_shows_each_indicator_formula_national_figure_and_source(surv
             assert row[4] == i["national"] and row[6] == i["source"]
     assert "自然资办函〔2023〕215号" in page and "尚可供地年数" in page and "产城融合型" in page
     assert {"土地面积", "潜力与类型", "集约度", "说明"} <= set(wb.sheetnames)
+
+
+def test_the_sample_survey_is_labelled_and_consistent_with_the_sample_layers():
+    """`landgis init` ships a synthetic survey: every polygon says so, lies in the current zone, no
+    land twice, and the sample's industrial parcels, idle parcels and ledger land keep their states."""
+    import numpy as np
+    import shapely
+
+    from gis.crs import plane_area_m2, to_measure
+    from parcels.intensity.survey import validate_survey
+    from parcels.layers import prepare_features
+    from parcels.sample import sample_layers
+
+    layers = sample_layers()
+    survey, _ = prepare_features("land_survey", layers["land_survey"])
+    assert (survey["geometry_source"] == "schematic").all() and survey["data_source"].str.contains("合成示例数据（synthetic）").all()
+    zb = layers["zone_boundary"]
+    current = zb.loc[zb["kind"] == "current"].geometry.values[0]
+    checked = validate_survey(survey, current)  # every polygon inside the current zone, valid statuses and uses
+    g = to_measure(np.asarray(checked.geometry.values, dtype=object))
+    total = float(plane_area_m2(np.asarray(checked.geometry.values, dtype=object)).sum())
+    assert abs(float(shapely.area(shapely.union_all(g))) - float(shapely.area(g).sum())) < 1.0  # no land counted twice
+    zone_m2 = float(plane_area_m2(np.array([current], dtype=object))[0])
+    assert 0.97 * zone_m2 < total <= zone_m2 + 1.0  # the current zone, surveyed almost whole
+    by_id = checked.set_index("id")
+    ip = layers["industrial_parcels"]
+    for pid, idle in zip(ip["id"], ip["idle"].astype(bool)):
+        row = by_id.loc[f"LS-IP-{pid}"]
+        assert row["land_use"] == "工矿仓储" and bool(row["supplied"])
+        assert (row["status"], bool(row["idle"])) == (("ready", True) if idle else ("built", False)), pid
+    assert {"built", "ready", "not_ready", "unavailable"} <= set(checked["status"])
+    assert set(checked.loc[checked["status"] == "built", "land_use"]) == {"工矿仓储", "住宅", "商服", "公共管理与公共服务", "交通运输", "其他"}
