@@ -97,23 +97,25 @@ BAD = {
     "negative floor": ([("B1", "built", True, False, "工矿仓储", False, 10.0, 5.0, 1.0, 1.0, rect(100, 700, 50, 50)),
                         ("B2", "built", True, False, "工矿仓储", False, -10.0, 5.0, 1.0, 1.0, rect(200, 700, 50, 50))], (2, "floor_area_m2"), "总建筑面积"),
     "negative tax": ([("B1", "built", True, False, "商服", False, 10.0, 5.0, None, -3.0, rect(100, 700, 50, 50))], (1, "tax_wan"), "税收总额"),
+    "footprint over area": ([("B1", "built", True, False, "工矿仓储", False, 10.0, 2600.0, 1.0, 1.0, rect(100, 700, 50, 50))], (1, "footprint_m2"), "建筑基底面积"),
     "idle unsupplied": ([("B1", "ready", False, True, None, False, None, None, None, None, rect(100, 700, 50, 50))], (1, "idle"), "闲置"),
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_a_bad_survey_is_refused_whole(surveyed, tmp_path, case):
+def test_a_bad_survey_is_refused_whole(surveyed, tmp_path):
+    """Each bad file (outside the zone, unknown status or use, negative figures, …) is refused whole,
+    appended or replacing: the row and field named in Chinese, the store and its history unchanged."""
     from gis.errors import InputError
     from services.imports import import_file
 
-    rows, (row, field), label = BAD[case]
     before = surveyed.read_layer("land_survey").sort_values("id")
     history = len(surveyed.history())
-    for mode in ("append", "replace"):
-        with pytest.raises(InputError) as err:
-            import_file(surveyed, "land_survey", survey_file(tmp_path, rows, f"bad-{mode}.gpkg"), user="test", mode=mode)
-        assert (row, field) in {(e.row, e.field) for e in err.value.errors}, err.value.render()
-        assert label in str(err.value) and "未作任何修改" in str(err.value)
+    for n, (case, (rows, (row, field), label)) in enumerate(sorted(BAD.items())):
+        for mode in ("append", "replace"):
+            with pytest.raises(InputError) as err:
+                import_file(surveyed, "land_survey", survey_file(tmp_path, rows, f"bad-{n}-{mode}.gpkg"), user="test", mode=mode)
+            assert (row, field) in {(e.row, e.field) for e in err.value.errors}, (case, err.value.render())
+            assert label in str(err.value) and "未作任何修改" in str(err.value), case
     after = surveyed.read_layer("land_survey").sort_values("id")
     assert after["id"].tolist() == before["id"].tolist() and after["area_m2"].tolist() == before["area_m2"].tolist()
     assert len(surveyed.history()) == history

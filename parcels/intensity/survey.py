@@ -117,6 +117,11 @@ def validate_survey(ready: gpd.GeoDataFrame, zone=None) -> gpd.GeoDataFrame:
     idle, supplied = _bools(frame, "idle"), _bools(frame, "supplied")
     for i in np.flatnonzero(idle & ~supplied):
         errors.append(RowError(int(i) + 1, "idle", f"{_label('idle')} 为“是”，但{_label('supplied')}为“否”：闲置土地只能是已供应的国有建设用地（部令第53号第二条）", ids[i]))
+    if "footprint_m2" in frame.columns and "area_m2" in frame.columns:  # 建筑系数 cannot pass 100 %
+        foot = pd.to_numeric(frame["footprint_m2"], errors="coerce").to_numpy(dtype=float)
+        area_m2 = pd.to_numeric(frame["area_m2"], errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(foot > area_m2 * (1 + 1e-3) + 0.01):
+            errors.append(RowError(int(i) + 1, "footprint_m2", f"{_label('footprint_m2')} {foot[i]:,.1f} 平方米大于图斑面积 {area_m2[i]:,.1f} 平方米", ids[i]))
     if zone is not None and len(frame):
         from gis.crs import to_measure
 
