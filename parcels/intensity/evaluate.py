@@ -45,12 +45,12 @@ def survey_sets(survey: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _ratio(num: float, den: float, scale: float = 1.0) -> float | None:
-    return None if den <= 0 else num / den * scale
+    return None if den <= 0 else float(num / den * scale)
 
 
 def indicator_values(survey: pd.DataFrame, population: float | None = None) -> tuple[dict[str, float | None], dict[str, str]]:
     """{key: value} of every SPEC §11 indicator, and {key: why it is None or partial}."""
-    area = _num(survey, "area_m2")
+    area = np.nan_to_num(_num(survey, "area_m2"))  # an empty geometry has no area, never NaN in a sum
     s = survey_sets(survey)
     A = area[s["built"]].sum()
     A2 = area[s["industrial"]].sum()
@@ -111,7 +111,7 @@ def indicator_values(survey: pd.DataFrame, population: float | None = None) -> t
 
 def area_summary(survey: pd.DataFrame) -> dict[str, float]:
     """Hectares of each land class (and the whole survey), rounded to 4 places."""
-    area = _num(survey, "area_m2")
+    area = np.nan_to_num(_num(survey, "area_m2"))  # an empty geometry has no area, never NaN in a sum
     s = survey_sets(survey)
     out = {k: round(float(area[m].sum()) / M2_PER_HA, 4) for k, m in s.items()}
     out["total"] = round(float(np.nansum(area)) / M2_PER_HA, 4)
@@ -152,7 +152,7 @@ def potential(survey: pd.DataFrame, ledger: pd.DataFrame | None, year: int, zone
 
 def zone_type(survey: pd.DataFrame, zone: ZoneFigures) -> dict:
     """工业主导型 / 产城融合型 from the residential share of built land, with the rule's status."""
-    area = _num(survey, "area_m2")
+    area = np.nan_to_num(_num(survey, "area_m2"))  # an empty geometry has no area, never NaN in a sum
     s = survey_sets(survey)
     A = area[s["built"]].sum()
     share = _ratio(area[s["residential"]].sum(), A, 100)
