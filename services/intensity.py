@@ -61,8 +61,6 @@ def prepare_survey_import(store: Store, frame, *, geometry_source: str, data_sou
     try:
         ready, warnings = prepare_features(SURVEY, frame, geometry_source=geometry_source, data_source=data_source)
     except InputError as exc:  # the survey's own faults named in the same answer (one round of fixes)
-        import pandas as pd
-
         from parcels.intensity.survey import vocabulary_errors
         from parcels.layers import label_aliases
         from parcels.schema import LAYERS
@@ -104,7 +102,7 @@ def survey_frame(store: Store, year: int) -> tuple[gpd.GeoDataFrame, dict]:
             outside = survey[~inside]
             if len(outside):
                 ha = float(pd.to_numeric(outside["area_m2"], errors="coerce").sum()) / 10000
-                info["notes"].append(f"{len(outside)} 个调查图斑（{ha:,.2f} 公顷）位于规划扩区范围，不属现状评价范围，未计入指标。")
+                info["notes"].append(f"{len(outside)} 个调查图斑（{ha:,.2f} 公顷）位于高新区现状范围之外（规划扩区等），不属现状评价范围，未计入指标。")
                 info["expansion_features"] = int(len(outside))
                 info["expansion_ha"] = round(ha, 4)
             survey = survey[inside].reset_index(drop=True)

@@ -85,7 +85,7 @@ def test_survey_land_in_the_planned_expansion_is_kept_apart(surveyed, tmp_path):
     extra = [("X1", "built", True, False, "工矿仓储", False, 1000.0, 500.0, 10.0, 10.0, rect(100, -500, 100, 100))]
     import_file(surveyed, "land_survey", survey_file(tmp_path, extra, "extra.gpkg"), user="test")
     doc = intensity_report(surveyed, 2025, population=POPULATION)
-    assert doc["survey"]["expansion_features"] == 1 and any("规划扩区" in n for n in doc["survey"]["notes"])
+    assert doc["survey"]["expansion_features"] == 1 and any("现状范围之外" in n for n in doc["survey"]["notes"])
     assert {i["key"]: i["value"] for i in doc["indicators"]}["composite_far"] == pytest.approx(EXPECTED["composite_far"], rel=1e-6)
 
 
