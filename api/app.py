@@ -54,4 +54,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(tile_packs.router)  # PMTiles packs of `landgis tiles` (LANDGIS_TILE_PACKS)
     app.include_router(imports.router)
     app.include_router(supervision.router)
+    from api.routers import intensity  # GET /intensity (issue 15, SPEC §11)
+
+    app.include_router(intensity.router)
     return app

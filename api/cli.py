@@ -191,6 +191,9 @@ def _register_commands() -> None:
     from api.commands import tiles  # `landgis tiles LAYER --out F.pmtiles` (issue 18)
 
     tiles.register(app)
+    from api.commands import intensity  # `landgis intensity` (issue 15, SPEC §11)
+
+    intensity.register(app)
 
 
 _register_commands()

@@ -299,3 +299,48 @@ SUPERVISION = register(Process(
     run=_run_supervision,
     keywords=("批供用补查", "闲置土地", "supervision"),
 ))
+
+
+# --- 开发区土地集约利用评价 (SPEC §11) -------------------------------------------------------------------
+
+
+def _weight_sets() -> list[str]:
+    from parcels.intensity import weight_set_names
+
+    return weight_set_names()
+
+
+class IntensityInputs(BaseModel):
+    """The evaluation year, the resident population and a 集约度 weight set (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int | None = Field(None, title="评价年度", description="默认上一年 / evaluation year (default: last year)", ge=1990, le=2100)
+    population: float | None = Field(None, title="常住人口", description="人，用于人口密度 / resident population", ge=0)
+    weights: str | None = Field(None, title="集约度权重集", description="内置权重集名（sample 为示例，非规程数值）/ bundled weight set", json_schema_extra={"enum": _weight_sets()})
+
+    @model_validator(mode="after")
+    def _known_weights(self) -> IntensityInputs:
+        if self.weights is not None and self.weights not in _weight_sets():
+            raise ValueError(f"权重集“{self.weights}”不存在，可用：{'、'.join(_weight_sets())}")
+        return self
+
+
+def _run_intensity(store: Store, inputs: IntensityInputs, user: str, step: Step) -> tuple[bytes, str, str]:
+    from services.intensity import intensity_report
+
+    step("土地集约利用评价 / land-use intensity")
+    doc = intensity_report(store, inputs.year, population=inputs.population, weights=inputs.weights)
+    return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8"), "application/json", f"intensity-{doc['year']}.json"
+
+
+INTENSITY = register(Process(
+    id="land-intensity",
+    title="开发区土地集约利用评价",
+    description="按《开发区土地集约利用评价规程》计算土地供应率、建成率、工业用地率、综合容积率、建筑密度、投入强度、地均税收、闲置率与尚可供地年数，逐项对照全国国家级开发区数值；无调查图斑时由工业用地、供地台账与储备地块推导并注明。输出与 GET /intensity 相同的 JSON。",
+    role="analyst",
+    inputs=IntensityInputs,
+    output=Output("report", "评价结果（JSON）", "application/json", {"type": "object", "contentMediaType": "application/json"}),
+    steps=1,
+    run=_run_intensity,
+    keywords=("集约利用", "intensity", "开发区评价"),
+))

@@ -298,6 +298,30 @@ ADMIN_UNITS = Layer(
     description="整建制托管扩区的候选单位（乡镇、行政村）",
 )
 
+# 开发区土地集约利用评价 (SPEC §11, DOMAIN.md §8): 土地利用状况调查图斑, one polygon per surveyed piece
+# of land in the zone. `status` and `land_use` take the values of parcels/intensity (SURVEY_STATUSES,
+# SURVEY_LAND_USES); the money figures are the enterprises' own, so restricted like `tax`.
+LAND_SURVEY = Layer(
+    "land_survey",
+    "土地利用状况调查图斑",
+    "MULTIPOLYGON",
+    COMMON
+    + (
+        Field("status", "str", "土地利用状况", required=True),  # built | ready | not_ready | unavailable
+        Field("supplied", "bool", "已供应国有建设用地"),
+        Field("idle", "bool", "闲置土地"),
+        Field("land_use", "str", "土地用途"),  # 工矿仓储/住宅/商服/公共管理与公共服务/交通运输/其他
+        Field("high_tech", "bool", "高新技术产业用地"),
+        Field("floor_area_m2", "float", "总建筑面积(平方米)", unit="m²"),
+        Field("footprint_m2", "float", "建筑基底面积(平方米)", unit="m²"),
+        Field("fixed_assets_wan", "float", "累计固定资产投资(万元)", restricted=True, unit="万元"),
+        Field("tax_wan", "float", "税收总额(万元)", restricted=True, unit="万元"),
+    )
+    + AREA,
+    public=False,
+    description="开发区土地集约利用评价的土地利用状况调查图斑（SPEC §11）",
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -313,6 +337,7 @@ LAYERS: dict[str, Layer] = {
         ECOLOGICAL_REDLINE,
         URBAN_BOUNDARY,
         ADMIN_UNITS,
+        LAND_SURVEY,
     )
 }
 
@@ -331,6 +356,9 @@ NONNEGATIVE_FIELDS = NONNEGATIVE_FIELDS | frozenset(
     {"price_wan", "term_years", "developed_share", "invested_share"} | {f"committed_{k}" for k in COMMITTED_INDICATORS}
 )
 """The ledger's prices, terms, shares and committed indicators (SPEC §4.2) cannot be negative either."""
+
+NONNEGATIVE_FIELDS = NONNEGATIVE_FIELDS | frozenset({"floor_area_m2", "footprint_m2", "fixed_assets_wan", "tax_wan"})
+"""The land survey's floor area, footprint, investment and tax (SPEC §11) cannot be negative."""
 
 
 def layer_or_none(name: str) -> Layer | None:

@@ -6,10 +6,11 @@ from gis.store import Store
 from services.parcel_edits import RESERVE
 
 
-WHOLE_LAYERS = (RESERVE, "land_supply", "enterprises")
+WHOLE_LAYERS = (RESERVE, "land_supply", "enterprises", "land_survey")
 """Read whole, never in batches: reserve parcels (the overlap check needs the whole import at
 once), the supply ledger (rows take their reserve parcel's geometry and are checked together) and
-enterprise tables (small, often without geometry)."""
+enterprise tables (small, often without geometry); the land survey (its rules refuse the whole
+file on one polygon outside the zone, services/intensity.py)."""
 
 
 def import_file(store: Store, layer: str, path, *, crs: str | None = None, encoding: str | None = None, mode: str = "append", user: str, geometry_source: str = "surveyed", source_layer: str | None = None, label: str | None = None, progress=None):
@@ -57,6 +58,10 @@ def import_file(store: Store, layer: str, path, *, crs: str | None = None, encod
         from services.supply_ledger import prepare_ledger_import
 
         ready, warnings = prepare_ledger_import(store, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
+    elif layer == "land_survey":  # 土地利用状况调查图斑: statuses, uses, in the zone (SPEC §11)
+        from services.intensity import prepare_survey_import
+
+        ready, warnings = prepare_survey_import(store, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
     else:
         ready, warnings = prepare_features(layer, read.frame, geometry_source=geometry_source, data_source=f"导入自 {name}")
     report = store.import_features(

@@ -164,6 +164,20 @@ def _supervision(store, opts: MapOptions):
     )
 
 
+def _intensity(store, opts: MapOptions):
+    """The land survey (stored, else derived) by status and use, the indicators in the legend (SPEC §11)."""
+    from gis.errors import InputError
+    from maps.intensity import build_intensity_map
+    from services.intensity import intensity_map_frame
+
+    try:
+        frame, doc = intensity_map_frame(store, opts.params.get("year"))
+    except InputError as exc:
+        raise MapUnavailable(exc.detail + (f"{exc.hint}" if exc.hint else "")) from None
+    frame = redact_frame(frame, hidden_for(opts.role))
+    return build_intensity_map(frame, doc, _read(store, "park_zones", opts, required=False), _read(store, "zone_boundary", opts, required=False), **_kwargs(opts, store))
+
+
 MAPS: dict[str, MapSpec] = {
     s.name: s
     for s in (
@@ -175,6 +189,7 @@ MAPS: dict[str, MapSpec] = {
         MapSpec("standard-land", "标准地指标核查", "各地块标准地控制指标核查结论（达标/不达标/资料不全）", False, _standard_land, layers=("industrial_parcels", "park_zones", "zone_boundary", "roads")),
         MapSpec("expansion", "扩区研究", "扩区适宜性评价、候选地块与用地供需平衡", False, _expansion, layers=("zone_boundary", "park_zones", "roads")),
         MapSpec("supervision", "土地供应监管（批供用补查）", "供地台账宗地按批而未供、供而未用、闲置、逾期竣工、达产复核到期着色，叠加用地冲突", False, _supervision, layers=("land_supply", "park_zones", "zone_boundary", "roads")),
+        MapSpec("intensity", "开发区土地集约利用评价", "土地利用状况调查图斑按状况与用途着色，图例列出各项指标与全国国家级开发区数值", False, _intensity, layers=("land_survey", "park_zones", "zone_boundary", "roads")),
     )
 }
 

@@ -108,7 +108,19 @@ def study_from_store(
     dem, dem_grid, _ = read_raster(dem_path)
     lc, lc_grid, _ = read_raster(landcover_path)
     step("适宜性分析与用地平衡 / suitability and land balance")
-    return run_study(scenario, layers, dem=(dem, dem_grid), landcover=(lc, lc_grid), inefficient=inefficient, raster_note=note, notes=notes)
+    return run_study(scenario, layers, dem=(dem, dem_grid), landcover=(lc, lc_grid), inefficient=inefficient, raster_note=note, notes=notes,
+                     intensity=intensity_for_study(store, notes))
+
+
+def intensity_for_study(store, notes: list[str]) -> dict | None:
+    """The zone's 土地集约利用评价 for the package (SPEC §11), or None with the reason in `notes`."""
+    from services.intensity import intensity_report
+
+    try:
+        return intensity_report(store)
+    except InputError as exc:
+        notes.append(f"未做开发区土地集约利用评价：{exc.detail}")
+        return None
 
 
 def land_balance_from_store(store, scenario, *, with_candidates: bool = False) -> dict:

@@ -120,6 +120,9 @@ def matrix(ids: dict) -> list[tuple[str, str, str, dict, dict[str, set[int]]]]:
         ("POST", "/standard-land/review", "/standard-land/review", {"params": {"f": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
         ("PATCH", "/collections/land_supply/items/{featureId}", "/collections/land_supply/items/IP-0039", {"json": {"properties": {"area_m2": 1}}}, admin_only_422),
         ("GET", "/maps/{name}", "/maps/supervision", {}, analyst_only),
+        # Land-use intensity (issue 15): analyst; an unknown format is refused after the role check.
+        ("GET", "/intensity", "/intensity", {"params": {"f": "svg"}}, {"anonymous": {DENY_ANON}, "analyst": not_denied(400, 422), "admin": not_denied(400, 422)}),
+        ("GET", "/maps/{name}", "/maps/intensity", {"params": {"download": "1"}}, analyst_only),
     ]
 
 

@@ -335,7 +335,7 @@ def test_list_maps_json_and_html(client):
     r = client.get("/maps?f=json")
     assert r.status_code == 200
     names = [m["name"] for m in r.json()["maps"]]
-    assert names == ["parcels", "efficiency", "standard-land", "expansion", "supervision"]
+    assert names == ["parcels", "efficiency", "standard-land", "expansion", "supervision", "intensity"]
     assert {b["key"] for b in r.json()["basemaps"]} == {"none", "osm", "tianditu", "amap"}
     h = client.get("/maps", headers={"accept": "text/html"})
     assert h.status_code == 200 and "text/html" in h.headers["content-type"] and "储备地块" in h.text

@@ -351,3 +351,20 @@ def test_no_need_no_expansion(sample):
     assert s["net_need_mu"] == 0 and s["recommended_mu"] == 0 and s["share_in_plan_expansion"] is None
     assert "recommended_expansion" not in result.layers
     assert any("净需求为 0" in n for n in result.notes) and "净需求为 0" in result.report_html
+
+
+def test_the_package_carries_the_intensity_evaluation(package):
+    """Issue 15: summary.json → intensity, a sheet and a report section, each value beside the national figure."""
+    from openpyxl import load_workbook
+
+    out, _ = package
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))["intensity"]
+    assert s["survey"] == "survey" and any("合成" in n for n in s["notes"])  # the sample survey says it is synthetic
+    keys = {i["key"]: i for i in s["indicators"]}
+    assert keys["supply_rate"]["national"] == 92.84 and keys["supply_rate"]["value"] is not None and keys["supply_rate"]["status"] == "unverified"
+    assert s["potential"]["ready_unsupplied_ha"] > 0 and s["zone_type"]["status"] == "unverified"
+    wb = load_workbook(out / "扩区研究表格.xlsx", read_only=True)
+    rows = list(wb["土地集约利用评价"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("指标", "计算公式", "数值") and {r[0] for r in rows[1:]} >= {"土地供应率", "工业用地地均税收", "土地闲置率"}
+    page = (out / "扩区研究报告.html").read_text(encoding="utf-8")
+    assert "开发区土地集约利用评价" in page and "尚可供地年数" in page and "92.84" in page

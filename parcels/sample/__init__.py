@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-SAMPLE_ORDER = ("zone_boundary", "park_zones", "roads", "landmarks", "reserve_parcels", "industrial_parcels", "enterprises", "land_supply")
+SAMPLE_ORDER = ("zone_boundary", "park_zones", "roads", "landmarks", "reserve_parcels", "industrial_parcels", "enterprises", "land_supply", "land_survey")
 CONSTRAINT_ORDER = ("permanent_farmland", "ecological_redline", "urban_boundary", "admin_units")
 """Schematic 三区三线 and 乡镇/村 for the expansion study (parcels/sample/constraints.py)."""
 
@@ -27,5 +27,8 @@ def sample_layers(seed: int = 2020) -> dict[str, gpd.GeoDataFrame]:
 
     # The synthetic ledger (SPEC §4.2): dates counted back from today, so every list shows.
     layers["land_supply"] = build_supply_ledger(industrial, enterprises, layers["park_zones"], layers["reserve_parcels"])
+    from parcels.sample.survey import build_sample_survey  # the synthetic 土地利用状况调查 (SPEC §11)
+
+    layers["land_survey"] = build_sample_survey(layers, seed=seed)
     layers.update(constraint_layers())
     return {name: layers[name] for name in SAMPLE_ORDER + CONSTRAINT_ORDER}

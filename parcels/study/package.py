@@ -242,11 +242,14 @@ def run_study(
     inefficient: gpd.GeoDataFrame | None = None,
     raster_note: str = "",
     notes: list[str] | None = None,
+    intensity: dict | None = None,
 ) -> StudyResult:
     """The whole study: the balance (demand by every method, supply once), then suitability and
     the recommended expansion sized by the gross need (when rasters are given).
 
     `notes`: remarks of the caller (e.g. why no 低效用地 could be screened), shown in the report.
+    `intensity`: the zone's 土地集约利用评价 (services/intensity.py, SPEC §11), when the store has a
+    survey or layers to derive one from: `summary.json` → `intensity`, a sheet and a report section.
     """
     params = scenario.suitability
     zone_b = _need(layers, "zone_boundary")
@@ -290,13 +293,35 @@ def run_study(
     if summary["schematic_layers"]:
         # the first sheet an official opens says which layers are drawn, not surveyed
         tables = {"说明（示意数据）": pd.DataFrame({"说明": [summary["schematic_note"], *notes]}), **tables}
+    if intensity is not None:
+        from parcels.intensity.report import HEADERS, indicator_rows
+
+        summary["intensity"] = intensity_summary(intensity)
+        tables["土地集约利用评价"] = pd.DataFrame(indicator_rows(intensity), columns=list(HEADERS))
     dictionary = data_dictionary(scenario, raster_note)
     generated = _dt.datetime.now().isoformat(timespec="seconds")
     from parcels.study.report import render_report
 
     html = render_report(scenario=scenario, balance=bal, suitability=suit, layers=out_layers, tables=tables,
                          dictionary=dictionary, notes=notes, generated_at=generated, files=FILES, summary=summary)
+    if intensity is not None:
+        from parcels.intensity.report import intensity_section
+
+        html = html.replace("</body>", "<h2>开发区土地集约利用评价（" + str(intensity["year"]) + " 年度）</h2>" + intensity_section(intensity, level=3) + "</body>", 1)
     return StudyResult(scenario, bal, suit, out_layers, tables, dictionary, html, notes, generated, summary)
+
+
+def intensity_summary(doc: dict) -> dict:
+    """The intensity evaluation as `summary.json` carries it: each indicator beside the national figure."""
+    keep = ("key", "name", "value", "unit", "national", "national_year", "source", "status", "derived")
+    return {
+        "year": doc["year"], "survey": doc.get("survey", {}).get("kind"), "survey_label": doc.get("survey", {}).get("label"),
+        "notes": list(doc.get("survey", {}).get("notes", [])),
+        "indicators": [{k: i.get(k) for k in keep} for i in doc["indicators"]],
+        "potential": {k: doc["potential"].get(k) for k in ("ready_unsupplied_ha", "ready_unsupplied_mu", "mean_yearly_supply_ha", "years_of_supply", "status")},
+        "zone_type": {k: doc["zone_type"].get(k) for k in ("type", "residential_share", "status")},
+        "score": None if not doc.get("score") else {k: doc["score"].get(k) for k in ("value", "weights", "status")},
+    }
 
 
 def add_recommendation(bal: LandBalance, rec_mu: float, scenario: Scenario) -> None:
