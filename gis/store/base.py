@@ -805,7 +805,7 @@ class Store(ABC):
                     if c not in existing_cols:
                         self._add_column(cur, name, c, kinds[c])
                         existing_cols[c] = kinds[c]
-                if mode == "append" or number > 0:
+                if mode == "append" and exists:  # rows of this import's earlier batches are in `seen`
                     clash = self._existing_ids(cur, name, [i for i in ids if i])
                     if clash:
                         rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]

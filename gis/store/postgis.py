@@ -335,11 +335,19 @@ class PostGISStore(Store):
         existing table keeps its index (dropping it would lock out every reader)."""
         if large and fresh:
             cur.execute(f"DROP INDEX {quote(name + '_geom_gist')}")
-            return {"gist": True}
+            # the id UNIQUE constraint likewise (built by one sort at the end, which still refuses a
+            # duplicate; `import_batches` has already refused any within the import)
+            cur.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'", (quote(name),))
+            unique = [r[0] for r in cur.fetchall()]
+            for con in unique:
+                cur.execute(f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(con)}")
+            return {"gist": True, "unique": unique}
         return None
 
     def _bulk_end(self, cur, state, name: str) -> None:
         if state and state.get("gist"):
+            for con in state["unique"]:
+                cur.execute(f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(con)} UNIQUE (id)")
             cur.execute(f"CREATE INDEX {quote(name + '_geom_gist')} ON {quote(name)} USING gist (geom)")
             cur.execute(f"ANALYZE {quote(name)}")  # planner statistics now, not at autovacuum's next pass
 
