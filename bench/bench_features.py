@@ -11,6 +11,11 @@ pygeoapi tipg "uvicorn[standard]" psycopg2-binary geoalchemy2`) so that they nev
 project's dependencies. landgis runs as deployed, with its revision-keyed tile cache; for the MVT
 case two more landgis servers run with the cache off (LANDGIS_TILE_CACHE_MB=0, "-cold"), like
 tipg, which has none — both figures are printed, so the encoder and the cache are seen apart.
+
+"MVT cold z14/z15" asks every server for tiles it has never seen (SPEC §10, issue 19): the distinct
+z14 and z15 tiles lying wholly inside the data, shuffled, each requested once (a wrk Lua script
+walks the list with one shared counter and stops at its end). landgis runs with its tile cache on,
+as deployed — a tile never seen is a miss anyway. Warm-up walks a disjoint part of the same list.
 """
 
 from __future__ import annotations
@@ -63,9 +68,9 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server at {url} did not come up")
 
 
-def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None) -> dict:
+def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None, script: str = LUA) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA)
+        f.write(script)
         script = f.name
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", script]
     for k, v in (headers or {}).items():
@@ -79,6 +84,50 @@ def wrk(url: str, *, duration: int, connections: int, headers: dict | None = Non
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["errors"] = r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
     return r
+
+
+COLD_LUA = """
+paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[((i - 1) %% #paths) + 1])
+end
+response = function(status, headers, body)
+  if i >= #paths then wrk.thread:stop() end
+end
+""" + LUA
+
+
+def cold_tiles(n: int, seed: int = 19) -> list[tuple[int, int, int]]:
+    """Distinct z14/z15 tiles wholly inside the synthetic parcels' square (bench/parcels_data.py),
+    shuffled with a fixed seed so every server gets the same tiles in the same order."""
+    import math
+    import random
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    side = math.ceil(math.sqrt(n))
+    w, e = CENTER[0] - side / 2 * CELL_DEG, CENTER[0] + side / 2 * CELL_DEG
+    s, north = CENTER[1] - side / 2 * CELL_DEG, CENTER[1] + side / 2 * CELL_DEG
+    out = []
+    for t in tms.tiles(w, s, e, north, [14, 15]):
+        b = tms.bounds(t)
+        if b.left >= w and b.right <= e and b.bottom >= s and b.top <= north:
+            out.append((t.z, t.x, t.y))
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def wrk_paths(url: str, paths: list[str], *, duration: int, connections: int, headers: dict | None = None) -> dict:
+    """wrk over a list of paths on `url`'s host, each asked once, in order (stops at the list's end)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(paths) + "\n")
+        listing = f.name
+    try:
+        return wrk(url, duration=duration, connections=connections, headers=headers, script=COLD_LUA % listing)
+    finally:
+        os.unlink(listing)
 
 
 def pg_admin(base: str, dbname: str) -> str:
@@ -263,9 +312,14 @@ def main() -> None:
                 ("bbox ~500 hits", f"/items?limit=1000&bbox={bbox}"),
                 ("item by id", "/items/{id}"),
                 ("MVT z14", f"/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"),
+                ("MVT cold z14/z15", "{cold}"),
             ]
+            cold = cold_tiles(n)
+            if len(cold) < 500:  # too few distinct tiles to keep wrk busy for a run without repeats
+                print(f"  MVT cold z14/z15: only {len(cold)} distinct z14/z15 tiles inside {n} parcels, case skipped", flush=True)
+                cases = [c for c in cases if c[1] != "{cold}"]
             if n > 100_000:
-                cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14")]
+                cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14", "MVT cold z14/z15")]
                 # deep pages (SPEC §10, bar p50 < 50 ms): a plain offset, and the keyset `next` link
                 # a client following the pages gets (landgis only; the peers page by offset)
                 cases += [("deep page offset", f"/items?limit=100&offset={n // 2}"), ("deep page next link", "{next}")]
@@ -277,7 +331,13 @@ def main() -> None:
                         continue
                     if label.startswith("MVT") and not has_tiles:
                         continue
-                    if server.endswith("-cold") and not label.startswith("MVT"):
+                    if server.endswith("-cold") and (not label.startswith("MVT") or suffix == "{cold}"):
+                        continue
+                    if suffix == "{cold}":
+                        r = cold_case(n, base, headers, cold, args)
+                        r.update({"size": n, "case": label, "server": server})
+                        results.append(r)
+                        print(f"  {label:18s} {server:17s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  ({r['requests']} distinct tiles of {len(cold)}, {r['statuses']})", flush=True)
                         continue
                     if suffix == "{next}":
                         if not server.startswith("landgis"):
@@ -308,6 +368,26 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
 
 
+def cold_case(n: int, base: str, headers: dict, cold: list[tuple[int, int, int]], args) -> dict:
+    """Tiles never seen before: the first two thirds of the shuffled list measured, the last third
+    for warm-up (disjoint, so a warm-up tile is never measured)."""
+    prefix = httpx.URL(base).path
+    paths = [f"{prefix}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in cold]
+    cut = len(paths) * 2 // 3
+    statuses: dict[int, int] = {}
+    for p in paths[:cut:max(1, cut // 20)]:  # a sample answers 200/204 with tiles, not errors
+        code = httpx.get(base.replace(prefix, "") + p, headers=headers, timeout=120).status_code
+        statuses[code] = statuses.get(code, 0) + 1
+    sampled = set(paths[:cut:max(1, cut // 20)])
+    measured = [p for p in paths[:cut] if p not in sampled]
+    wrk_paths(base, paths[cut:], duration=2, connections=args.connections, headers=headers)
+    r = wrk_paths(base, measured, duration=args.duration, connections=args.connections, headers=headers)
+    if r["requests"] >= len(measured):
+        print(f"  (the list of {len(measured)} cold tiles ran out: the last {args.connections} requests may repeat a tile)", flush=True)
+    r.update({"status": max(statuses, key=statuses.get), "statuses": statuses, "returned": None, "bytes": 0})
+    return r
+
+
 def report(results: list[dict]) -> None:
     print("\n| parcels | case | server | req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|---|")
@@ -329,6 +409,12 @@ def report(results: list[dict]) -> None:
                 line = f"  {size:>8} {case:18s} {server:17s} throughput ×{r['rps'] / best_rps:.2f}"
                 if case == "items limit=1000":
                     line += f"   p95 ×{best_p95 / r['p95']:.2f} (bar ≥ 2)"
+                if case.startswith("MVT cold") and server in ("landgis-gpkg", "landgis-pg"):
+                    tipg = by.get((size, case, "tipg"))
+                    if tipg:
+                        bar = 1.0 if server == "landgis-gpkg" else 1.5
+                        ratio = r["rps"] / tipg["rps"]
+                        line += f"   vs tipg ×{ratio:.2f} (bar ≥ {bar}) {'✅' if ratio >= bar else '❌'}"
                 print(line)
     for r in results:
         if r["case"].startswith("deep page") and r["server"].startswith("landgis"):

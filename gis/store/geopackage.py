@@ -281,6 +281,18 @@ def _create_seek_index(cur, layer: str) -> None:
     cur.execute(f"CREATE INDEX IF NOT EXISTS {quote(layer + '_fid_seek')} ON {quote(layer)} (fid)")
 
 
+def render_tile_rows(rows: list[tuple], layer: str, columns: list[str], kinds: dict[str, str], z: int, x: int, y: int) -> bytes:
+    """MVT bytes of tile z/x/y from the rows of `GeoPackageStore.tile`'s query (columns…, geom).
+    Shared by the store's own thread and the tile workers (gis/tile_workers.py)."""
+    from gis.tiles import encode_tile
+
+    if not rows:
+        return b""
+    table = list(zip(*rows))
+    geoms = decode(list(table[-1]))
+    return encode_tile(layer, geoms, columns, [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)], z, x, y)
+
+
 def _typed(values: tuple, kind: str | None) -> list:
     """SQLite hands booleans back as 0/1: give the tile real booleans, as PostGIS does."""
     if kind == "BOOLEAN":
@@ -648,18 +660,20 @@ class GeoPackageStore(Store):
 
     def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
         """The tile's features through the R-tree, projected, clipped, quantised and encoded on
-        whole arrays by gis/mvt.py (via `gis.tiles.encode_tile`)."""
-        from gis.tiles import MAX_FEATURES, encode_tile, search_box
+        whole arrays by gis/mvt.py (via `gis.tiles.encode_tile`) — in a tile worker process when
+        one is free (gis/tile_workers.py: every core works), else in this thread."""
+        from gis.tile_workers import POOL
+        from gis.tiles import MAX_FEATURES, search_box
 
         kinds = kinds or self.columns(layer)
         box = self.dialect.bbox_candidates(layer, search_box(z, x, y))
         select = ", ".join([quote(c) for c in columns] + ["geom"])
-        rows = self._read(f"SELECT {select} FROM {quote(layer)} WHERE {box.sql} ORDER BY fid LIMIT {MAX_FEATURES}", box.params)
-        if not rows:
-            return b""
-        table = list(zip(*rows))
-        geoms = decode(list(table[-1]))
-        return encode_tile(layer, geoms, columns, [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)], z, x, y)
+        sql = f"SELECT {select} FROM {quote(layer)} WHERE {box.sql} ORDER BY fid LIMIT {MAX_FEATURES}"
+        if self.path.is_file():
+            data = POOL.render(str(self.path), sql, box.params, layer, columns, dict(kinds), z, x, y)
+            if data is not None:
+                return data
+        return render_tile_rows(self._read(sql, box.params), layer, columns, kinds, z, x, y)
 
     def _after_layer_write(self, cur, layer: str) -> None:
         rt = quote(f"rtree_{layer}_geom")
