@@ -107,18 +107,51 @@ def lonlat_to_tile_pixels(geoms: np.ndarray, bounds: tuple[float, float, float, 
 
     Spherical Mercator in closed form: the same numbers as PROJ's `+proj=merc +a=6378137` (what
     PostGIS's ST_Transform(…, 3857) does), without a PROJ call per tile."""
+    return shapely.transform(geoms, lambda xy: lonlat_array_to_tile_pixels(xy, bounds, extent))
+
+
+def lonlat_array_to_tile_pixels(xy: np.ndarray, bounds: tuple[float, float, float, float], extent: int) -> np.ndarray:
+    """`lonlat_to_tile_pixels` on an (n, 2) coordinate array."""
     x0, y0, x1, y1 = bounds
     sx = extent / (x1 - x0)
     sy = extent / (y1 - y0)
+    lon = np.radians(xy[:, 0])
+    lat = np.radians(np.clip(xy[:, 1], -85.06, 85.06))
+    mx = EARTH_RADIUS * lon
+    my = EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))
+    return np.column_stack([(mx - x0) * sx, (y1 - my) * sy])
 
-    def to_px(xy: np.ndarray) -> np.ndarray:
-        lon = np.radians(xy[:, 0])
-        lat = np.radians(np.clip(xy[:, 1], -85.06, 85.06))
-        mx = EARTH_RADIUS * lon
-        my = EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))
-        return np.column_stack([(mx - x0) * sx, (y1 - my) * sy])
 
-    return shapely.transform(geoms, to_px)
+def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Single-ring polygons as arrays (unrounded pixels, closed rings of `counts` points):
+    (rounded coordinates, counts and indices of those kept as arrays; unrounded shapely
+    polygons and indices of the rest).
+
+    Kept as arrays: polygons wholly inside the buffered tile (nothing to clip) that are still
+    valid after rounding — checked by GEOS on the rounded rings, as `clip_and_quantise` does.
+    The rest (crossing the edge, or folded by rounding) take `clip_and_quantise`'s path, so the
+    result is the same; most cadastral parcels of a z14+ tile never become shapely objects in
+    pixel space, nor are transformed twice."""
+    ring_off = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ring_off[1:])
+    starts = ring_off[:-1]
+    lo, hi = -buffer, extent + buffer
+    inside = (
+        (np.minimum.reduceat(px[:, 0], starts) >= lo) & (np.minimum.reduceat(px[:, 1], starts) >= lo)
+        & (np.maximum.reduceat(px[:, 0], starts) <= hi) & (np.maximum.reduceat(px[:, 1], starts) <= hi)
+    ) if len(counts) else np.zeros(0, dtype=bool)
+    rounded = np.round(px)
+    point_owner = np.repeat(np.arange(len(counts)), counts)
+    idx_in = np.nonzero(inside)[0]
+    sel = inside[point_owner]
+    rings = shapely.linearrings(rounded[sel], indices=np.repeat(np.arange(len(idx_in)), counts[idx_in]))
+    ok = np.zeros(len(counts), dtype=bool)
+    ok[idx_in] = shapely.is_valid(shapely.polygons(rings))
+    keep = ok[point_owner]
+    idx_rest = np.nonzero(~ok)[0]
+    rest_sel = ~keep
+    rest = shapely.polygons(shapely.linearrings(px[rest_sel], indices=np.repeat(np.arange(len(idx_rest)), counts[idx_rest]))) if len(idx_rest) else np.empty(0, dtype=object)
+    return rounded[keep], counts[ok], np.nonzero(ok)[0], np.asarray(rest, dtype=object), idx_rest
 
 
 def clip_and_quantise(px: np.ndarray, extent: int, buffer: int) -> np.ndarray:
@@ -302,7 +335,12 @@ def _polygon_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _polygon_streams(geoms: np.ndarray):
     coords, ring_off, poly_off, geom_off = _polygon_arrays(geoms)
-    coords = coords.astype(np.int64)
+    return _polygon_streams_arrays(coords.astype(np.int64), ring_off, poly_off, geom_off, len(geoms))
+
+
+def _polygon_streams_arrays(coords: np.ndarray, ring_off: np.ndarray, poly_off: np.ndarray, geom_off: np.ndarray, n_features: int):
+    """Polygon command streams from integer ring coordinates (rings closed) and the ragged
+    offsets of `shapely.to_ragged_array` (ring → point, polygon → ring, feature → polygon)."""
     nring = len(ring_off) - 1
     ring_len = np.diff(ring_off)
     ring_of_pt = np.repeat(np.arange(nring), ring_len)
@@ -353,12 +391,12 @@ def _polygon_streams(geoms: np.ndarray):
         e = kept_off[1:][ring_of_kept]
         pos[r] = (s + e - 1 - pos)[r]
         pts = pts[pos]
-    feature_of_poly = np.repeat(np.arange(len(geoms)), np.diff(geom_off))
+    feature_of_poly = np.repeat(np.arange(n_features), np.diff(geom_off))
     feature_of_ring = feature_of_poly[poly_of_ring]
     sel = ring_ok
     pts = pts[sel[ring_of_kept]]
-    data, start, end = _streams(feature_of_ring[sel], kept_len[sel], pts, len(geoms), close=True)
-    ok = np.bincount(feature_of_ring[sel], minlength=len(geoms)) > 0
+    data, start, end = _streams(feature_of_ring[sel], kept_len[sel], pts, n_features, close=True)
+    ok = np.bincount(feature_of_ring[sel], minlength=n_features) > 0
     return data, start, end, ok
 
 
@@ -485,7 +523,14 @@ def encode_tags(columns: list[str], values: list[list], n: int) -> tuple[list[by
                 raw = u.encode("utf-8")
                 m = len(raw)
                 fields.append(b"\x22" + bytes((m + 2, 0x0A, m)) + raw if m < 126 else _field(4, b"\x0a" + varint(m) + raw))
-        else:  # integers, booleans, mixed: per value, deduplicated by encoding
+        elif kind in ("integer", "boolean"):
+            obj = np.empty((n, len(ks)), dtype=object)
+            for j, k in enumerate(ks):
+                obj[:, j] = values[k]
+            present = pd.notna(obj)
+            codes, uniques = pd.factorize(obj[present].astype(np.int64 if kind == "integer" else bool))
+            fields = [_field(4, _value_message(u)) for u in uniques]
+        else:  # mixed: per value, deduplicated by encoding
             obj = np.empty((n, len(ks)), dtype=object)
             for j, k in enumerate(ks):
                 obj[:, j] = values[k]
@@ -518,8 +563,41 @@ def encode_layer(name: str, geoms_px: np.ndarray, columns: list[str], values: li
     `values[k]` holds column k's value per feature (None/NaN = absent). `ids` (non-negative
     integers) become feature ids. Features whose geometry vanished are left out; an empty
     layer gives b"" (the API answers 204)."""
-    n = len(geoms_px)
-    geo = encode_geometries(geoms_px)
+    return encode_layer_streams(name, encode_geometries(geoms_px), columns, values, ids=ids, extent=extent)
+
+
+def merge_streams(n: int, parts: list[tuple[np.ndarray, GeometryStreams]]) -> GeometryStreams:
+    """One GeometryStreams for n features from streams of disjoint subsets (feature indices, streams)."""
+    kind = np.zeros(n, dtype=np.int8)
+    start = np.zeros(n, dtype=np.int64)
+    end = np.zeros(n, dtype=np.int64)
+    bufs, base = [], 0
+    for idx, g in parts:
+        kind[idx] = g.kind
+        start[idx] = g.start + base
+        end[idx] = g.end + base
+        bufs.append(g.data)
+        base += len(g.data)
+    data = np.concatenate(bufs) if bufs else np.empty(0, dtype=np.uint8)
+    end[kind == 0] = start[kind == 0]
+    return GeometryStreams(kind, data, start, end)
+
+
+def ring_polygon_streams(coords: np.ndarray, counts: np.ndarray) -> GeometryStreams:
+    """Streams of single-ring polygons given as integer coordinates (each ring closed, `counts`
+    points per feature) — no shapely objects involved."""
+    ring_off = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ring_off[1:])
+    ident = np.arange(len(counts) + 1)
+    data, start, end, ok = _polygon_streams_arrays(coords.astype(np.int64), ring_off, ident, ident, len(counts))
+    kind = np.where(ok, POLYGON, 0).astype(np.int8)
+    end = np.where(ok, end, start)
+    return GeometryStreams(kind, data, start, end)
+
+
+def encode_layer_streams(name: str, geo: GeometryStreams, columns: list[str], values: list[list], *, ids: np.ndarray | None = None, extent: int = 4096) -> bytes:
+    """`encode_layer` from ready geometry command streams."""
+    n = len(geo.kind)
     alive = np.nonzero(geo.kind > 0)[0]
     if not len(alive):
         return b""
