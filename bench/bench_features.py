@@ -88,11 +88,11 @@ def wrk(url: str, *, duration: int, connections: int, headers: dict | None = Non
 
 COLD_LUA = """
 paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
+for line in io.lines("{LIST}") do paths[#paths + 1] = line end
 i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[((i - 1) %% #paths) + 1])
+  return wrk.format("GET", paths[((i - 1) % #paths) + 1])
 end
 response = function(status, headers, body)
   if i >= #paths then wrk.thread:stop() end
@@ -125,7 +125,7 @@ def wrk_paths(url: str, paths: list[str], *, duration: int, connections: int, he
         f.write("\n".join(paths) + "\n")
         listing = f.name
     try:
-        return wrk(url, duration=duration, connections=connections, headers=headers, script=COLD_LUA % listing)
+        return wrk(url, duration=duration, connections=connections, headers=headers, script=COLD_LUA.replace("{LIST}", listing))
     finally:
         os.unlink(listing)
 
@@ -176,9 +176,9 @@ class Servers:
         self.peers_bin = peers_bin
         self.log_dir = log_dir
 
-    def start(self, name: str, cmd: list[str], env: dict, health: str) -> None:
+    def start(self, name: str, cmd: list[str], env: dict, health: str, cwd: Path = REPO) -> None:
         log = open(self.log_dir / f"{name}.log", "w")
-        p = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))
+        p = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=str(cwd))
         self.procs.append(p)
         wait_up(health)
 
@@ -246,11 +246,12 @@ def main() -> None:
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"), help="generated data, configs and server logs (kept out of the repository)")
     ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg (a landgis server brings its -cold twin for MVT)")
     ap.add_argument("--json", default="", help="write raw results here")
+    ap.add_argument("--baseline", default="", help="another landgis checkout (e.g. a `git worktree` of the previous commit): its servers run the MVT cases as landgis-gpkg-base/landgis-pg-base, same run")
     ap.add_argument("--cases", default="", help="comma list of case labels to run (default: all), e.g. 'MVT z14'")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir).resolve()  # absolute: the --baseline servers run from another directory
     workdir.mkdir(parents=True, exist_ok=True)
     peers_bin = Path(args.peers_venv) / "bin"
     pg_url = pg_admin(args.pg, args.db)
@@ -273,7 +274,7 @@ def main() -> None:
             keys[label] = add_key(s, name, "analyst", user="bench")
             s.close()
         servers = Servers(peers_bin, workdir)
-        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "pygeoapi", "tipg")}
+        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "landgis-gpkg-base", "landgis-pg-base", "pygeoapi", "tipg")}
         landgis_cmd = lambda port: [sys.executable, "-m", "uvicorn", "--factory", "bench.landgis_app:make", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]  # noqa: E731
         try:
             if not only or "landgis-gpkg" in only:
@@ -282,6 +283,12 @@ def main() -> None:
             if not only or "landgis-pg" in only:
                 servers.start("landgis-pg", landgis_cmd(ports["landgis-pg"]), {"LANDGIS_STORE": store_url}, f"http://127.0.0.1:{ports['landgis-pg']}/health")
                 servers.start("landgis-pg-cold", landgis_cmd(ports["landgis-pg-cold"]), {"LANDGIS_STORE": store_url, "LANDGIS_TILE_CACHE_MB": "0"}, f"http://127.0.0.1:{ports['landgis-pg-cold']}/health")
+            if args.baseline:
+                base_env = {"PYTHONPATH": str(Path(args.baseline).resolve())}
+                for kind, url in (("gpkg", gpkg), ("pg", store_url)):
+                    if not only or f"landgis-{kind}" in only:
+                        port = ports[f"landgis-{kind}-base"]
+                        servers.start(f"landgis-{kind}-base", landgis_cmd(port), {**base_env, "LANDGIS_STORE": url}, f"http://127.0.0.1:{port}/health", cwd=Path(args.baseline))
             if not only or "tipg" in only:
                 env = {"DATABASE_URL": pg_url, "TIPG_DB_SCHEMAS": json.dumps([schema]), "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(["public", "pg_catalog"]), "TIPG_DB_TABLES": json.dumps([f"{schema}.parcels"])}
                 servers.start("tipg", [str(peers_bin / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(ports["tipg"]), "--no-access-log", "--log-level", "warning"], env, f"http://127.0.0.1:{ports['tipg']}/collections")
@@ -303,6 +310,8 @@ def main() -> None:
                 "landgis-pg": (f"http://127.0.0.1:{ports['landgis-pg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
                 "landgis-gpkg-cold": (f"http://127.0.0.1:{ports['landgis-gpkg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
                 "landgis-pg-cold": (f"http://127.0.0.1:{ports['landgis-pg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
+                "landgis-gpkg-base": (f"http://127.0.0.1:{ports['landgis-gpkg-base']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
+                "landgis-pg-base": (f"http://127.0.0.1:{ports['landgis-pg-base']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
                 "pygeoapi": (f"http://127.0.0.1:{ports['pygeoapi']}/collections/parcels", {}, str(mid + 1), False),
                 "tipg": (f"http://127.0.0.1:{ports['tipg']}/collections/{schema}.parcels", {}, str(mid + 1), True),
             }
@@ -327,7 +336,9 @@ def main() -> None:
                 cases = [c for c in cases if c[0] in args.cases.split(",")]
             for label, suffix in cases:
                 for server, (base, headers, fid, has_tiles) in targets.items():
-                    if only and server.removesuffix("-cold") not in only:
+                    if only and server.removesuffix("-cold").removesuffix("-base") not in only:
+                        continue
+                    if server.endswith("-base") and (not args.baseline or not label.startswith("MVT")):
                         continue
                     if label.startswith("MVT") and not has_tiles:
                         continue
@@ -402,19 +413,20 @@ def report(results: list[dict]) -> None:
                 continue
             best_rps = max(p["rps"] for p in peers)
             best_p95 = min(p["p95"] for p in peers)
-            for server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold"):
+            for server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "landgis-gpkg-base", "landgis-pg-base"):
                 r = by.get((size, case, server))
                 if r is None:
                     continue
                 line = f"  {size:>8} {case:18s} {server:17s} throughput ×{r['rps'] / best_rps:.2f}"
                 if case == "items limit=1000":
                     line += f"   p95 ×{best_p95 / r['p95']:.2f} (bar ≥ 2)"
-                if case.startswith("MVT cold") and server in ("landgis-gpkg", "landgis-pg"):
+                if case.startswith("MVT cold") and server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-base", "landgis-pg-base"):
                     tipg = by.get((size, case, "tipg"))
                     if tipg:
-                        bar = 1.0 if server == "landgis-gpkg" else 1.5
+                        bar = 1.0 if "gpkg" in server else 1.5
                         ratio = r["rps"] / tipg["rps"]
-                        line += f"   vs tipg ×{ratio:.2f} (bar ≥ {bar}) {'✅' if ratio >= bar else '❌'}"
+                        clean = r["errors"] == 0 and tipg["errors"] == 0 and r["status"] == 200
+                        line += f"   vs tipg ×{ratio:.2f} (bar ≥ {bar}) {'✅' if ratio >= bar and clean else '❌'}" + ("" if clean else " (errors)")
                 print(line)
     for r in results:
         if r["case"].startswith("deep page") and r["server"].startswith("landgis"):
