@@ -247,6 +247,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg (a landgis server brings its -cold twin for MVT)")
     ap.add_argument("--json", default="", help="write raw results here")
     ap.add_argument("--baseline", default="", help="another landgis checkout (e.g. a `git worktree` of the previous commit): its servers run the MVT cases as landgis-gpkg-base/landgis-pg-base, same run")
+    ap.add_argument("--rounds", type=int, default=4, help="cold-tile case: interleaved rounds per server")
     ap.add_argument("--cases", default="", help="comma list of case labels to run (default: all), e.g. 'MVT z14'")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -334,6 +335,7 @@ def main() -> None:
                 cases += [("deep page offset", f"/items?limit=100&offset={n // 2}"), ("deep page next link", "{next}")]
             if args.cases:
                 cases = [c for c in cases if c[0] in args.cases.split(",")]
+            cold_results: dict[str, dict] = {}
             for label, suffix in cases:
                 for server, (base, headers, fid, has_tiles) in targets.items():
                     if only and server.removesuffix("-cold").removesuffix("-base") not in only:
@@ -345,7 +347,10 @@ def main() -> None:
                     if server.endswith("-cold") and (not label.startswith("MVT") or suffix == "{cold}"):
                         continue
                     if suffix == "{cold}":
-                        r = cold_case(n, base, headers, cold, args)
+                        if not cold_results:
+                            eligible = {k: v for k, v in targets.items() if v[3] and not k.endswith("-cold") and (not only or k.removesuffix("-base") in only) and (args.baseline or not k.endswith("-base"))}
+                            cold_results.update(cold_case(eligible, cold, args))
+                        r = cold_results[server]
                         r.update({"size": n, "case": label, "server": server})
                         results.append(r)
                         print(f"  {label:18s} {server:17s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  ({r['requests']} distinct tiles of {len(cold)}, {r['statuses']})", flush=True)
@@ -379,24 +384,47 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
 
 
-def cold_case(n: int, base: str, headers: dict, cold: list[tuple[int, int, int]], args) -> dict:
-    """Tiles never seen before: the first two thirds of the shuffled list measured, the last third
-    for warm-up (disjoint, so a warm-up tile is never measured)."""
-    prefix = httpx.URL(base).path
-    paths = [f"{prefix}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in cold]
-    cut = len(paths) * 2 // 3
-    statuses: dict[int, int] = {}
-    for p in paths[:cut:max(1, cut // 20)]:  # a sample answers 200/204 with tiles, not errors
-        code = httpx.get(base.replace(prefix, "") + p, headers=headers, timeout=120).status_code
-        statuses[code] = statuses.get(code, 0) + 1
-    sampled = set(paths[:cut:max(1, cut // 20)])
-    measured = [p for p in paths[:cut] if p not in sampled]
-    wrk_paths(base, paths[cut:], duration=2, connections=args.connections, headers=headers)
-    r = wrk_paths(base, measured, duration=args.duration, connections=args.connections, headers=headers)
-    if r["requests"] >= len(measured):
-        print(f"  (the list of {len(measured)} cold tiles ran out: the last {args.connections} requests may repeat a tile)", flush=True)
-    r.update({"status": max(statuses, key=statuses.get), "statuses": statuses, "returned": None, "bytes": 0})
-    return r
+def cold_case(servers: dict[str, tuple], cold: list[tuple[int, int, int]], args) -> dict[str, dict]:
+    """Tiles never seen before, every server in the same rounds. The shuffled list's last third
+    warms each server up (disjoint from what is measured); the first two thirds are cut into
+    `--rounds` slices, and round k asks every server — in an order rotated each round — for slice
+    k, each tile once. Interleaving matters on a shared machine: load that comes and goes then
+    falls on every server alike instead of on whichever ran at that moment. req/s = all requests
+    of all rounds / their summed time."""
+    cut = len(cold) * 2 // 3
+    rounds = max(1, args.rounds)
+    out: dict[str, dict] = {}
+    paths: dict[str, list[str]] = {}
+    for server, (base, headers, _, _) in servers.items():
+        prefix = httpx.URL(base).path
+        paths[server] = [f"{prefix}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in cold]
+        statuses: dict[int, int] = {}
+        for p in paths[server][cut:cut + 20]:  # a sample from the warm-up slice: 200/204 with tiles, not errors
+            code = httpx.get(base.replace(prefix, "") + p, headers=headers, timeout=120).status_code
+            statuses[code] = statuses.get(code, 0) + 1
+        wrk_paths(base, paths[server][cut + 20:], duration=2, connections=args.connections, headers=headers)
+        out[server] = {"requests": 0, "duration_us": 0, "errors": 0, "p50s": [], "p95s": [], "statuses": statuses, "status": max(statuses, key=statuses.get), "returned": None, "bytes": 0}
+    names = list(servers)
+    size = cut // rounds
+    for k in range(rounds):
+        order = names[k % len(names):] + names[:k % len(names)]
+        for server in order:
+            base, headers, _, _ = servers[server]
+            part = paths[server][k * size:(k + 1) * size]
+            r = wrk_paths(base, part, duration=max(1, args.duration // rounds), connections=args.connections, headers=headers)
+            if r["requests"] >= len(part):
+                print(f"  (round {k + 1}: {server} ran through its {len(part)} cold tiles; the last requests may repeat a tile)", flush=True)
+            o = out[server]
+            o["requests"] += r["requests"]
+            o["duration_us"] += r["duration_us"]
+            o["errors"] += r["errors"]
+            o["p50s"].append(r["p50"])
+            o["p95s"].append(r["p95"])
+    for o in out.values():
+        o["rps"] = o["requests"] / (o["duration_us"] / 1e6)
+        o["p50"] = sorted(o.pop("p50s"))[rounds // 2]  # median of the rounds' p50
+        o["p95"] = max(o.pop("p95s"))
+    return out
 
 
 def report(results: list[dict]) -> None:
