@@ -30,12 +30,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 TILE_WORKERS = int(os.environ.get("LANDGIS_TILE_WORKERS", str(min(os.cpu_count() or 1, 4))))
 TILE_TIMEOUT_S = float(os.environ.get("LANDGIS_TILE_WORKER_TIMEOUT", "20"))
 TILE_WAIT_S = 10.0
 _ROOT = str(Path(__file__).resolve().parents[1])
-_WORKER = f"import sys; sys.path.insert(0, {_ROOT!r}); from gis.tile_workers import serve; serve()"
+_WORKER = f"import sys; sys.path.insert(0, {_ROOT!r}); from gis.store.geopackage import render_tile_rows; from gis.tile_workers import serve; serve(render_tile_rows)"
+"""The worker's program. It hands `serve` the store's renderer, so this module needs no import of the
+store (which imports this module: no cycle)."""
 _log = logging.getLogger("landgis.tiles")
 
 
@@ -159,13 +162,11 @@ def _read_exact(stream, n: int) -> bytes | None:
     return out
 
 
-def serve() -> None:
+def serve(render_tile_rows: Callable[..., bytes]) -> None:
     """Worker main loop: (path, sql, params, layer, columns, kinds, z, x, y) → ("ok", bytes) or
     ("error", text). One read-only SQLite connection per GeoPackage file, kept."""
     import sqlite3
     from urllib.parse import quote
-
-    from gis.store.geopackage import render_tile_rows
 
     conns: dict[str, sqlite3.Connection] = {}
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
