@@ -11,6 +11,11 @@ pygeoapi tipg "uvicorn[standard]" psycopg2-binary geoalchemy2`) so that they nev
 project's dependencies. landgis runs as deployed, with its revision-keyed tile cache; for the MVT
 case two more landgis servers run with the cache off (LANDGIS_TILE_CACHE_MB=0, "-cold"), like
 tipg, which has none — both figures are printed, so the encoder and the cache are seen apart.
+
+"MVT cold z14/z15" asks every server for tiles it has never seen (SPEC §10, issue 19): the distinct
+z14 and z15 tiles lying wholly inside the data, shuffled, each requested once (a wrk Lua script
+walks the list with one shared counter and stops at its end). landgis runs with its tile cache on,
+as deployed — a tile never seen is a miss anyway. Warm-up walks a disjoint part of the same list.
 """
 
 from __future__ import annotations
@@ -63,9 +68,9 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server at {url} did not come up")
 
 
-def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None) -> dict:
+def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None, script: str = LUA) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA)
+        f.write(script)
         script = f.name
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", script]
     for k, v in (headers or {}).items():
@@ -79,6 +84,50 @@ def wrk(url: str, *, duration: int, connections: int, headers: dict | None = Non
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["errors"] = r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
     return r
+
+
+COLD_LUA = """
+paths = {}
+for line in io.lines("{LIST}") do paths[#paths + 1] = line end
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[((i - 1) % #paths) + 1])
+end
+response = function(status, headers, body)
+  if i >= #paths then wrk.thread:stop() end
+end
+""" + LUA
+
+
+def cold_tiles(n: int, seed: int = 19) -> list[tuple[int, int, int]]:
+    """Distinct z14/z15 tiles wholly inside the synthetic parcels' square (bench/parcels_data.py),
+    shuffled with a fixed seed so every server gets the same tiles in the same order."""
+    import math
+    import random
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    side = math.ceil(math.sqrt(n))
+    w, e = CENTER[0] - side / 2 * CELL_DEG, CENTER[0] + side / 2 * CELL_DEG
+    s, north = CENTER[1] - side / 2 * CELL_DEG, CENTER[1] + side / 2 * CELL_DEG
+    out = []
+    for t in tms.tiles(w, s, e, north, [14, 15]):
+        b = tms.bounds(t)
+        if b.left >= w and b.right <= e and b.bottom >= s and b.top <= north:
+            out.append((t.z, t.x, t.y))
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def wrk_paths(url: str, paths: list[str], *, duration: int, connections: int, headers: dict | None = None) -> dict:
+    """wrk over a list of paths on `url`'s host, each asked once, in order (stops at the list's end)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(paths) + "\n")
+        listing = f.name
+    try:
+        return wrk(url, duration=duration, connections=connections, headers=headers, script=COLD_LUA.replace("{LIST}", listing))
+    finally:
+        os.unlink(listing)
 
 
 def pg_admin(base: str, dbname: str) -> str:
@@ -127,9 +176,9 @@ class Servers:
         self.peers_bin = peers_bin
         self.log_dir = log_dir
 
-    def start(self, name: str, cmd: list[str], env: dict, health: str) -> None:
+    def start(self, name: str, cmd: list[str], env: dict, health: str, cwd: Path = REPO) -> None:
         log = open(self.log_dir / f"{name}.log", "w")
-        p = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))
+        p = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=str(cwd))
         self.procs.append(p)
         wait_up(health)
 
@@ -197,11 +246,13 @@ def main() -> None:
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "landgis-bench"), help="generated data, configs and server logs (kept out of the repository)")
     ap.add_argument("--only", default="", help="comma list of servers: landgis-gpkg,landgis-pg,pygeoapi,tipg (a landgis server brings its -cold twin for MVT)")
     ap.add_argument("--json", default="", help="write raw results here")
+    ap.add_argument("--baseline", default="", help="another landgis checkout (e.g. a `git worktree` of the previous commit): its servers run the MVT cases as landgis-gpkg-base/landgis-pg-base, same run")
+    ap.add_argument("--rounds", type=int, default=4, help="cold-tile case: interleaved rounds per server")
     ap.add_argument("--cases", default="", help="comma list of case labels to run (default: all), e.g. 'MVT z14'")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
-    workdir = Path(args.workdir)
+    workdir = Path(args.workdir).resolve()  # absolute: the --baseline servers run from another directory
     workdir.mkdir(parents=True, exist_ok=True)
     peers_bin = Path(args.peers_venv) / "bin"
     pg_url = pg_admin(args.pg, args.db)
@@ -224,7 +275,7 @@ def main() -> None:
             keys[label] = add_key(s, name, "analyst", user="bench")
             s.close()
         servers = Servers(peers_bin, workdir)
-        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "pygeoapi", "tipg")}
+        ports = {k: free_port() for k in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "landgis-gpkg-base", "landgis-pg-base", "pygeoapi", "tipg")}
         landgis_cmd = lambda port: [sys.executable, "-m", "uvicorn", "--factory", "bench.landgis_app:make", "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]  # noqa: E731
         try:
             if not only or "landgis-gpkg" in only:
@@ -233,6 +284,12 @@ def main() -> None:
             if not only or "landgis-pg" in only:
                 servers.start("landgis-pg", landgis_cmd(ports["landgis-pg"]), {"LANDGIS_STORE": store_url}, f"http://127.0.0.1:{ports['landgis-pg']}/health")
                 servers.start("landgis-pg-cold", landgis_cmd(ports["landgis-pg-cold"]), {"LANDGIS_STORE": store_url, "LANDGIS_TILE_CACHE_MB": "0"}, f"http://127.0.0.1:{ports['landgis-pg-cold']}/health")
+            if args.baseline:
+                base_env = {"PYTHONPATH": str(Path(args.baseline).resolve())}
+                for kind, url in (("gpkg", gpkg), ("pg", store_url)):
+                    if not only or f"landgis-{kind}" in only:
+                        port = ports[f"landgis-{kind}-base"]
+                        servers.start(f"landgis-{kind}-base", landgis_cmd(port), {**base_env, "LANDGIS_STORE": url}, f"http://127.0.0.1:{port}/health", cwd=Path(args.baseline))
             if not only or "tipg" in only:
                 env = {"DATABASE_URL": pg_url, "TIPG_DB_SCHEMAS": json.dumps([schema]), "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": json.dumps(["public", "pg_catalog"]), "TIPG_DB_TABLES": json.dumps([f"{schema}.parcels"])}
                 servers.start("tipg", [str(peers_bin / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(ports["tipg"]), "--no-access-log", "--log-level", "warning"], env, f"http://127.0.0.1:{ports['tipg']}/collections")
@@ -254,6 +311,8 @@ def main() -> None:
                 "landgis-pg": (f"http://127.0.0.1:{ports['landgis-pg']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
                 "landgis-gpkg-cold": (f"http://127.0.0.1:{ports['landgis-gpkg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
                 "landgis-pg-cold": (f"http://127.0.0.1:{ports['landgis-pg-cold']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
+                "landgis-gpkg-base": (f"http://127.0.0.1:{ports['landgis-gpkg-base']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-gpkg']}"}, pid, True),
+                "landgis-pg-base": (f"http://127.0.0.1:{ports['landgis-pg-base']}/collections/parcels", {"Authorization": f"Bearer {keys['landgis-pg']}"}, pid, True),
                 "pygeoapi": (f"http://127.0.0.1:{ports['pygeoapi']}/collections/parcels", {}, str(mid + 1), False),
                 "tipg": (f"http://127.0.0.1:{ports['tipg']}/collections/{schema}.parcels", {}, str(mid + 1), True),
             }
@@ -263,21 +322,38 @@ def main() -> None:
                 ("bbox ~500 hits", f"/items?limit=1000&bbox={bbox}"),
                 ("item by id", "/items/{id}"),
                 ("MVT z14", f"/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"),
+                ("MVT cold z14/z15", "{cold}"),
             ]
+            cold = cold_tiles(n)
+            if len(cold) < 500:  # too few distinct tiles to keep wrk busy for a run without repeats
+                print(f"  MVT cold z14/z15: only {len(cold)} distinct z14/z15 tiles inside {n} parcels, case skipped", flush=True)
+                cases = [c for c in cases if c[1] != "{cold}"]
             if n > 100_000:
-                cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14")]
+                cases = [c for c in cases if c[0] in ("items limit=100", "bbox ~500 hits", "MVT z14", "MVT cold z14/z15")]
                 # deep pages (SPEC §10, bar p50 < 50 ms): a plain offset, and the keyset `next` link
                 # a client following the pages gets (landgis only; the peers page by offset)
                 cases += [("deep page offset", f"/items?limit=100&offset={n // 2}"), ("deep page next link", "{next}")]
             if args.cases:
                 cases = [c for c in cases if c[0] in args.cases.split(",")]
+            cold_results: dict[str, dict] = {}
             for label, suffix in cases:
                 for server, (base, headers, fid, has_tiles) in targets.items():
-                    if only and server.removesuffix("-cold") not in only:
+                    if only and server.removesuffix("-cold").removesuffix("-base") not in only:
+                        continue
+                    if server.endswith("-base") and (not args.baseline or not label.startswith("MVT")):
                         continue
                     if label.startswith("MVT") and not has_tiles:
                         continue
-                    if server.endswith("-cold") and not label.startswith("MVT"):
+                    if server.endswith("-cold") and (not label.startswith("MVT") or suffix == "{cold}"):
+                        continue
+                    if suffix == "{cold}":
+                        if not cold_results:
+                            eligible = {k: v for k, v in targets.items() if v[3] and not k.endswith("-cold") and (not only or k.removesuffix("-base") in only) and (args.baseline or not k.endswith("-base"))}
+                            cold_results.update(cold_case(eligible, cold, args))
+                        r = cold_results[server]
+                        r.update({"size": n, "case": label, "server": server})
+                        results.append(r)
+                        print(f"  {label:18s} {server:17s} {r['rps']:8.1f} req/s  p95 {r['p95']:8.1f} ms  errors {r['errors']:4d}  ({r['requests']} distinct tiles of {len(cold)}, {r['statuses']})", flush=True)
                         continue
                     if suffix == "{next}":
                         if not server.startswith("landgis"):
@@ -308,6 +384,49 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
 
 
+def cold_case(servers: dict[str, tuple], cold: list[tuple[int, int, int]], args) -> dict[str, dict]:
+    """Tiles never seen before, every server in the same rounds. The shuffled list's last third
+    warms each server up (disjoint from what is measured); the first two thirds are cut into
+    `--rounds` slices, and round k asks every server — in an order rotated each round — for slice
+    k, each tile once. Interleaving matters on a shared machine: load that comes and goes then
+    falls on every server alike instead of on whichever ran at that moment. req/s = all requests
+    of all rounds / their summed time."""
+    cut = len(cold) * 2 // 3
+    rounds = max(1, args.rounds)
+    out: dict[str, dict] = {}
+    paths: dict[str, list[str]] = {}
+    for server, (base, headers, _, _) in servers.items():
+        prefix = httpx.URL(base).path
+        paths[server] = [f"{prefix}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in cold]
+        statuses: dict[int, int] = {}
+        for p in paths[server][cut:cut + 20]:  # a sample from the warm-up slice: 200/204 with tiles, not errors
+            code = httpx.get(base.replace(prefix, "") + p, headers=headers, timeout=120).status_code
+            statuses[code] = statuses.get(code, 0) + 1
+        wrk_paths(base, paths[server][cut + 20:], duration=2, connections=args.connections, headers=headers)
+        out[server] = {"requests": 0, "duration_us": 0, "errors": 0, "p50s": [], "p95s": [], "statuses": statuses, "status": max(statuses, key=statuses.get), "returned": None, "bytes": 0}
+    names = list(servers)
+    size = cut // rounds
+    for k in range(rounds):
+        order = names[k % len(names):] + names[:k % len(names)]
+        for server in order:
+            base, headers, _, _ = servers[server]
+            part = paths[server][k * size:(k + 1) * size]
+            r = wrk_paths(base, part, duration=max(1, args.duration // rounds), connections=args.connections, headers=headers)
+            if r["requests"] >= len(part):
+                print(f"  (round {k + 1}: {server} ran through its {len(part)} cold tiles; the last requests may repeat a tile)", flush=True)
+            o = out[server]
+            o["requests"] += r["requests"]
+            o["duration_us"] += r["duration_us"]
+            o["errors"] += r["errors"]
+            o["p50s"].append(r["p50"])
+            o["p95s"].append(r["p95"])
+    for o in out.values():
+        o["rps"] = o["requests"] / (o["duration_us"] / 1e6)
+        o["p50"] = sorted(o.pop("p50s"))[rounds // 2]  # median of the rounds' p50
+        o["p95"] = max(o.pop("p95s"))
+    return out
+
+
 def report(results: list[dict]) -> None:
     print("\n| parcels | case | server | req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|---|")
@@ -322,13 +441,20 @@ def report(results: list[dict]) -> None:
                 continue
             best_rps = max(p["rps"] for p in peers)
             best_p95 = min(p["p95"] for p in peers)
-            for server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold"):
+            for server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-cold", "landgis-pg-cold", "landgis-gpkg-base", "landgis-pg-base"):
                 r = by.get((size, case, server))
                 if r is None:
                     continue
                 line = f"  {size:>8} {case:18s} {server:17s} throughput ×{r['rps'] / best_rps:.2f}"
                 if case == "items limit=1000":
                     line += f"   p95 ×{best_p95 / r['p95']:.2f} (bar ≥ 2)"
+                if case.startswith("MVT cold") and server in ("landgis-gpkg", "landgis-pg", "landgis-gpkg-base", "landgis-pg-base"):
+                    tipg = by.get((size, case, "tipg"))
+                    if tipg:
+                        bar = 1.0 if "gpkg" in server else 1.5
+                        ratio = r["rps"] / tipg["rps"]
+                        clean = r["errors"] == 0 and tipg["errors"] == 0 and r["status"] == 200
+                        line += f"   vs tipg ×{ratio:.2f} (bar ≥ {bar}) {'✅' if ratio >= bar and clean else '❌'}" + ("" if clean else " (errors)")
                 print(line)
     for r in results:
         if r["case"].startswith("deep page") and r["server"].startswith("landgis"):

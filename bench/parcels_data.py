@@ -67,7 +67,7 @@ def load_geopackage(path: str, layer: str, geoms: np.ndarray, attrs: dict[str, n
     from gis.store.geopackage import encode
 
     store = open_store(path)
-    kinds = {"id": "TEXT", "name": "TEXT", "use": "TEXT", "park": "TEXT", "area_m2": "REAL", "area_mu": "REAL", "floor_area_ratio": "REAL", "idle": "BOOLEAN", "geometry_source": "TEXT", "data_source": "TEXT"}
+    kinds = {"id": "TEXT", "name": "TEXT", "use": "TEXT", "park": "TEXT", "area_m2": "REAL", "ellipsoid_area_m2": "REAL", "area_mu": "REAL", "floor_area_ratio": "REAL", "idle": "BOOLEAN", "geometry_source": "TEXT", "data_source": "TEXT"}
     blobs = encode(geoms)
     cols = list(attrs)
     with store._transaction() as cur:
@@ -90,7 +90,7 @@ def load_postgis(url: str, layer: str, geoms: np.ndarray, attrs: dict[str, np.nd
     from gis.store.base import LAYERS, now_iso, quote
 
     store = open_store(url)
-    kinds = {"id": "TEXT", "name": "TEXT", "use": "TEXT", "park": "TEXT", "area_m2": "REAL", "area_mu": "REAL", "floor_area_ratio": "REAL", "idle": "BOOLEAN", "geometry_source": "TEXT", "data_source": "TEXT"}
+    kinds = {"id": "TEXT", "name": "TEXT", "use": "TEXT", "park": "TEXT", "area_m2": "REAL", "ellipsoid_area_m2": "REAL", "area_mu": "REAL", "floor_area_ratio": "REAL", "idle": "BOOLEAN", "geometry_source": "TEXT", "data_source": "TEXT"}
     cols = list(attrs)
     wkb = shapely.to_wkb(geoms, hex=True)
     with store._transaction() as cur:

@@ -27,9 +27,19 @@ from typing import TYPE_CHECKING
 import morecantile
 import numpy as np
 
-from gis.crs import STORE_EPSG, transformer
 from gis.errors import InputError
-from gis.mvt import clip_and_quantise, encode_layer, lonlat_to_tile_pixels
+from gis.mvt import (
+    EARTH_RADIUS,
+    clip_and_quantise,
+    encode_geometries,
+    encode_layer,
+    encode_layer_streams,
+    lonlat_array_to_tile_pixels,
+    lonlat_to_tile_pixels,
+    merge_streams,
+    quantise_rings,
+    ring_polygon_streams,
+)
 
 if TYPE_CHECKING:
     from gis.store import Store
@@ -63,15 +73,18 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
 
 def search_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """Lon/lat box covering the tile plus its buffer (densified edges)."""
+    """Lon/lat box covering the tile plus its buffer.
+
+    The inverse spherical Mercator in closed form: lon depends on x alone and lat on y alone
+    (both monotone), so the buffered tile's corners give the exact box — the numbers PROJ gives
+    for EPSG:3857 → 4490 (its datum step is a null ballpark; `tests/test_mvt.py` compares). Why
+    not PROJ: a pyproj Transformer is per thread, and building one costs ≈100 ms in every fresh
+    server thread (the thread pool retires idle threads), ≈3 ms a cold tile in the bench."""
     x0, y0, x1, y1 = tile_bounds(z, x, y)
     pad = (x1 - x0) * BUFFER / EXTENT
-    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    t = transformer(3857, STORE_EPSG)
-    xs = np.concatenate([np.linspace(x0, x1, 9), np.full(9, x1), np.linspace(x1, x0, 9), np.full(9, x0)])
-    ys = np.concatenate([np.full(9, y0), np.linspace(y0, y1, 9), np.full(9, y1), np.linspace(y1, y0, 9)])
-    lon, lat = t.transform(xs, ys)
-    return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
+    lon = np.degrees(np.array([x0 - pad, x1 + pad]) / EARTH_RADIUS)
+    lat = np.degrees(2 * np.arctan(np.exp(np.array([y0 - pad, y1 + pad]) / EARTH_RADIUS)) - np.pi / 2)
+    return (float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
 
 
 def encode_tile(layer: str, geoms_lonlat: np.ndarray, columns: list[str], values: list[list], z: int, x: int, y: int) -> bytes:
@@ -79,6 +92,24 @@ def encode_tile(layer: str, geoms_lonlat: np.ndarray, columns: list[str], values
     bounds = tile_bounds(z, x, y)
     px = clip_and_quantise(lonlat_to_tile_pixels(np.asarray(geoms_lonlat, dtype=object), bounds, EXTENT), EXTENT, BUFFER)
     return encode_layer(layer, px, columns, values, extent=EXTENT)
+
+
+def encode_tile_rings(layer: str, ring_coords: np.ndarray, ring_counts: np.ndarray, ring_idx: np.ndarray, others_lonlat: np.ndarray, other_idx: np.ndarray, columns: list[str], values: list[list], z: int, x: int, y: int) -> bytes:
+    """`encode_tile` for features given partly as arrays: single-ring polygons (lon/lat
+    coordinates of closed rings, `ring_counts` points each, at feature positions `ring_idx`) and
+    the rest as shapely geometries (at `other_idx`). Same tile, fewer shapely objects: the rings
+    are projected, rounded and encoded on arrays (gis.mvt.quantise_rings); only those that cross
+    the tile's edge or fold when rounded go through GEOS like every feature of `encode_tile`."""
+    bounds = tile_bounds(z, x, y)
+    n = len(ring_idx) + len(other_idx)
+    px = lonlat_array_to_tile_pixels(ring_coords, bounds, EXTENT) if len(ring_coords) else np.empty((0, 2))
+    kept, kept_counts, kept_local, rest_px, rest_local = quantise_rings(px, np.asarray(ring_counts, dtype=np.int64), EXTENT, BUFFER)
+    parts = [(ring_idx[kept_local], ring_polygon_streams(kept, kept_counts))]
+    slow_px = np.concatenate([lonlat_to_tile_pixels(np.asarray(others_lonlat, dtype=object), bounds, EXTENT), rest_px]) if len(other_idx) else rest_px
+    slow_idx = np.concatenate([np.asarray(other_idx, dtype=np.int64), ring_idx[rest_local]])
+    if len(slow_idx):
+        parts.append((slow_idx, encode_geometries(clip_and_quantise(slow_px, EXTENT, BUFFER))))
+    return encode_layer_streams(layer, merge_streams(n, parts), columns, values, extent=EXTENT)
 
 
 def tile_columns(columns: list[str]) -> list[str]:

@@ -178,3 +178,18 @@ def test_low_zoom_tiles_drop_collapsed_parcels_but_stay_valid(zoom):
     for f in feats:
         g = shape(f["geometry"])
         assert g.area > 0 and g.is_valid
+
+
+@pytest.mark.parametrize("z,x,y", [(3, 5, 3), (7, 103, 52), (14, 13312, 6640), (16, 53251, 26562), (20, 852026, 424990)])
+def test_search_box_is_projs_box(z, x, y):
+    """The closed-form search box (no pyproj per thread) equals PROJ's densified transform of the
+    buffered tile from EPSG:3857 to the store's EPSG:4490."""
+    from gis.crs import STORE_EPSG, transformer
+
+    x0, y0, x1, y1 = tile_bounds(z, x, y)
+    pad = (x1 - x0) * BUFFER / EXTENT
+    xs = np.concatenate([np.linspace(x0 - pad, x1 + pad, 9), np.full(9, x1 + pad), np.linspace(x1 + pad, x0 - pad, 9), np.full(9, x0 - pad)])
+    ys = np.concatenate([np.full(9, y0 - pad), np.linspace(y0 - pad, y1 + pad, 9), np.full(9, y1 + pad), np.linspace(y1 + pad, y0 - pad, 9)])
+    lon, lat = transformer(3857, STORE_EPSG).transform(xs, ys)
+    expected = (lon.min(), lat.min(), lon.max(), lat.max())
+    assert np.allclose(search_box(z, x, y), expected, rtol=0, atol=1e-9)

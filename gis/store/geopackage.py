@@ -281,6 +281,81 @@ def _create_seek_index(cur, layer: str) -> None:
     cur.execute(f"CREATE INDEX IF NOT EXISTS {quote(layer + '_fid_seek')} ON {quote(layer)} (fid)")
 
 
+def render_tile_rows(rows: list[tuple], layer: str, columns: list[str], kinds: dict[str, str], z: int, x: int, y: int) -> bytes:
+    """MVT bytes of tile z/x/y from the rows of `GeoPackageStore.tile`'s query (columns…, geom).
+    Shared by the store's own thread and the tile workers (gis/tile_workers.py). Single-ring
+    polygons (most parcels) go to the encoder as coordinate arrays read straight from the blobs
+    (`single_ring_polygons`), the rest as shapely geometries."""
+    from gis.tiles import encode_tile_rings
+
+    if not rows:
+        return b""
+    table = list(zip(*rows))
+    blobs = table[-1]
+    is_ring, coords, counts = single_ring_polygons(blobs)
+    other_idx = np.nonzero(~is_ring)[0]
+    others = decode([blobs[i] for i in other_idx])
+    values = [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)]
+    return encode_tile_rings(layer, coords, counts, np.nonzero(is_ring)[0], others, other_idx, columns, values, z, x, y)
+
+
+def single_ring_polygons(blobs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, lon/lat coordinates, points per ring) of the GeoPackage blobs that hold one
+    polygon with one ring — a 2D little-endian WKB Polygon, or MultiPolygon of one such part —
+    read on whole arrays. Why: WKB → shapely → coordinates cost more than the rest of a cold
+    tile's geometry work, and a cadastral parcel is nearly always one ring. Anything else
+    (holes, several parts, Z/M, big-endian, empty) is left for `decode`."""
+    n = len(blobs)
+    lens = np.fromiter((0 if b is None else len(b) for b in blobs), dtype=np.int64, count=n)
+    none = np.zeros(n, dtype=bool)
+    if not n or not lens.all():
+        none = lens == 0
+    buf = np.frombuffer(b"".join(bytes(b) for b in blobs if b is not None), dtype=np.uint8)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    ok = ~none & (lens >= 8 + 9 + 4)
+    if not ok.any():
+        return ok, np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    end = starts + lens
+    total = len(buf)
+
+    def u8(at: np.ndarray) -> np.ndarray:
+        return buf[np.minimum(at, total - 1)].astype(np.int64)
+
+    def u32(at: np.ndarray) -> np.ndarray:
+        return u8(at) | (u8(at + 1) << 8) | (u8(at + 2) << 16) | (u8(at + 3) << 24)
+
+    flags = u8(starts + 3)
+    env = np.array([0, 32, 48, 48, 64, -1, -1, -1], dtype=np.int64)[(flags >> 1) & 7]
+    ok &= (u8(starts) == 0x47) & (u8(starts + 1) == 0x50) & (env >= 0) & ((flags & 0x10) == 0)
+    w = starts + 8 + env  # the WKB
+    kind = u32(w + 1)
+    single = (u8(w) == 1) & (kind == 3) & (u32(w + 5) == 1)  # Polygon, one ring
+    multi = (u8(w) == 1) & (kind == 6) & (u32(w + 5) == 1) & (u8(w + 9) == 1) & (u32(w + 10) == 3) & (u32(w + 14) == 1)
+    npts_at = np.where(multi, w + 18, w + 9)
+    npts = u32(npts_at)
+    coord_at = npts_at + 4
+    ok &= (single | multi) & (npts >= 4) & (coord_at + 16 * npts == end)
+    idx = np.nonzero(ok)[0]
+    counts = npts[idx]
+    if not len(idx):
+        return ok, np.empty((0, 2)), counts
+    # Float64 views of the buffer at each of the 8 byte alignments; a coordinate is read from
+    # the view its offset aligns with (one gather of doubles, no byte shuffling).
+    first = coord_at[idx]
+    owner = np.repeat(np.arange(len(idx)), 2 * counts)
+    pos0 = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(2 * counts, out=pos0[1:])
+    byte_at = np.repeat(first, 2 * counts) + 8 * (np.arange(int(pos0[-1])) - pos0[owner])
+    out = np.empty(len(byte_at), dtype=np.float64)
+    align = byte_at % 8
+    for a in np.unique(align):
+        view = buf[a:a + (total - a) // 8 * 8].view("<f8")
+        m = align == a
+        out[m] = view[(byte_at[m] - a) // 8]
+    return ok, out.reshape(-1, 2), counts
+
+
 def _typed(values: tuple, kind: str | None) -> list:
     """SQLite hands booleans back as 0/1: give the tile real booleans, as PostGIS does."""
     if kind == "BOOLEAN":
@@ -648,18 +723,20 @@ class GeoPackageStore(Store):
 
     def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
         """The tile's features through the R-tree, projected, clipped, quantised and encoded on
-        whole arrays by gis/mvt.py (via `gis.tiles.encode_tile`)."""
-        from gis.tiles import MAX_FEATURES, encode_tile, search_box
+        whole arrays by gis/mvt.py (via `gis.tiles.encode_tile`) — in a tile worker process when
+        one is free (gis/tile_workers.py: every core works), else in this thread."""
+        from gis.tile_workers import POOL
+        from gis.tiles import MAX_FEATURES, search_box
 
         kinds = kinds or self.columns(layer)
         box = self.dialect.bbox_candidates(layer, search_box(z, x, y))
         select = ", ".join([quote(c) for c in columns] + ["geom"])
-        rows = self._read(f"SELECT {select} FROM {quote(layer)} WHERE {box.sql} ORDER BY fid LIMIT {MAX_FEATURES}", box.params)
-        if not rows:
-            return b""
-        table = list(zip(*rows))
-        geoms = decode(list(table[-1]))
-        return encode_tile(layer, geoms, columns, [_typed(table[i], kinds.get(c)) for i, c in enumerate(columns)], z, x, y)
+        sql = f"SELECT {select} FROM {quote(layer)} WHERE {box.sql} ORDER BY fid LIMIT {MAX_FEATURES}"
+        if self.path.is_file():
+            data = POOL.render(str(self.path), sql, box.params, layer, columns, dict(kinds), z, x, y)
+            if data is not None:
+                return data
+        return render_tile_rows(self._read(sql, box.params), layer, columns, kinds, z, x, y)
 
     def _after_layer_write(self, cur, layer: str) -> None:
         rt = quote(f"rtree_{layer}_geom")
