@@ -103,3 +103,30 @@ class Watch:
         assert not self.blocked, f"non-local requests: {self.blocked[:5]}"
         assert not self.failed, f"failed requests: {self.failed[:5]}"
         assert not self.errors, f"console errors: {self.errors[:5]}"
+
+
+def served_sample_maps(tmp_dir) -> Iterator[dict]:
+    """A live server of the maps router over a sample-loaded GeoPackage, with an analyst key: the
+    harness of the analyst maps' browser tests (supervision, intensity). Yields {base, key, store}."""
+    ensure_chromium()
+    ensure_assets()
+    from fastapi import FastAPI
+
+    from api import errors
+    from api.auth import add_key
+    from api.routers import maps
+    from api.settings import Settings
+    from api_support import load_sample
+    from gis.store import open_store
+
+    store = open_store(str(Path(tmp_dir) / "s.gpkg"))
+    load_sample(store)
+    key = add_key(store, "browser", "analyst", user="test")
+    app = FastAPI()
+    app.state.settings = Settings(store=store.url)
+    app.state.store = store
+    errors.install(app)
+    app.include_router(maps.router)
+    with live_server(app) as base:
+        yield {"base": base, "key": key, "store": store}
+    store.close()

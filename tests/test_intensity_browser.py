@@ -9,34 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import chromium_browser, ensure_assets, ensure_chromium, live_server
+from browser_support import chromium_browser, served_sample_maps
 from test_maps_browser import check_map, open_map
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    ensure_chromium()
-    ensure_assets()
-    from fastapi import FastAPI
-
-    from api import errors
-    from api.auth import add_key
-    from api.routers import maps
-    from api.settings import Settings
-    from api_support import load_sample
-    from gis.store import open_store
-
-    store = open_store(str(tmp_path_factory.mktemp("intensity-browser") / "s.gpkg"))
-    load_sample(store)
-    key = add_key(store, "browser", "analyst", user="test")
-    app = FastAPI()
-    app.state.settings = Settings(store=store.url)
-    app.state.store = store
-    errors.install(app)
-    app.include_router(maps.router)
-    with live_server(app) as base:
-        yield {"base": base, "key": key, "store": store}
-    store.close()
+    yield from served_sample_maps(tmp_path_factory.mktemp("intensity-browser"))
 
 
 @pytest.fixture(scope="module")
