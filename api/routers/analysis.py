@@ -17,11 +17,11 @@ from services import scoring, standard_land
 from api.auth import Principal
 from api.bodies import json_object, parse_json_object
 from api.dependencies import get_store, requires
+from api.reports import XLSX
 from gis.errors import InputError
 from gis.store import Store
 
 router = APIRouter(tags=["分析 / analysis"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _upload(request: Request, store: Store) -> tuple[pd.DataFrame, bytes, str, dict]:

@@ -7,21 +7,17 @@ the role check (a refused caller costs no read).
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import Response
 
 from api.auth import Principal
 from api.dependencies import get_store, requires
-from gis.errors import InputError
+from api.reports import report_format, report_response
 from gis.store import Store
 from services import intensity
 
 router = APIRouter(tags=["土地集约利用评价 / land-use intensity"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/intensity", summary="开发区土地集约利用评价 / land-use intensity of the zone")
@@ -39,12 +35,7 @@ async def intensity_report(
     stored survey or a derivation). `f=xlsx` the workbook, `f=html` the report."""
     from parcels.intensity.report import intensity_html, intensity_workbook
 
-    if f not in ("json", "xlsx", "html"):
-        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、xlsx、html。")
+    f = report_format(f)
     y = intensity.parse_year(year)
     doc = await run_in_threadpool(intensity.intensity_report, store, y, population=population, weights=weights)
-    if f == "xlsx":
-        return Response(intensity_workbook(doc), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="intensity-{y}.xlsx"'})
-    if f == "html":
-        return HTMLResponse(intensity_html(doc))
-    return JSONResponse(json.loads(json.dumps(doc, ensure_ascii=False, default=str)))
+    return await report_response(doc, f, intensity_workbook, intensity_html, f"intensity-{y}")

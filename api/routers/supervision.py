@@ -13,34 +13,18 @@ from typing import Any
 import shapely
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal
 from api.bodies import body_schema, json_body
 from api.dependencies import get_store, requires
+from api.reports import report_format, report_response
 from gis.errors import InputError
 from gis.store import Store
 from services import supervision, supply_ledger
 
 router = APIRouter(tags=["供地监管 / land supply supervision"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _format(f: str) -> str:
-    if f not in ("json", "xlsx", "html"):
-        raise InputError(f"不支持的格式 f={f}。", hint="f 可取 json、xlsx、html。")
-    return f
-
-
-def _render(doc: dict, f: str, workbook, page, filename: str) -> Response:
-    if f == "xlsx":
-        return Response(workbook(doc), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
-    if f == "html":
-        return HTMLResponse(page(doc))
-    return JSONResponse(json.loads(json.dumps(doc, ensure_ascii=False, default=str)))
-
 
 @router.get("/supervision", summary="土地供应监管台账（批供用补查）/ land supply supervision")
 async def supervision_report(
@@ -53,10 +37,10 @@ async def supervision_report(
     completion, 达产复核 due, conflicts and totals; `f=xlsx` the 台账, `f=html` the report."""
     from parcels.supply.report import supervision_html, supervision_workbook
 
-    f = _format(f)
+    f = report_format(f)
     day = supervision.parse_as_of(as_of)
     doc = await run_in_threadpool(supervision.supervision_report, store, day)
-    return _render(doc, f, supervision_workbook, supervision_html, f"supervision-{doc['as_of']}")
+    return await report_response(doc, f, supervision_workbook, supervision_html, f"supervision-{doc['as_of']}")
 
 
 class ReviewRequest(BaseModel):
@@ -79,13 +63,13 @@ async def review(
     from api.routers.analysis import _bundled_rules
     from parcels.supply.report import review_html, review_workbook
 
-    f = _format(f)
+    f = report_format(f)
     as_of = (body.as_of if body else None) or as_of
     rules = (body.rules if body else None) or rules
     _bundled_rules(rules)  # only bundled sets by name over HTTP: a path would read the server's files
     day = supervision.parse_as_of(as_of)
     doc = await run_in_threadpool(supervision.production_review, store, day, rules=rules)
-    return _render(doc, f, review_workbook, review_html, f"review-{doc['as_of']}")
+    return await report_response(doc, f, review_workbook, review_html, f"review-{doc['as_of']}")
 
 
 class LedgerEdit(BaseModel):
