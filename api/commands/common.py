@@ -45,6 +45,20 @@ def check_out_suffix(out_file: Path | None, suffixes: tuple[str, ...]) -> None:
         raise typer.Exit(2)
 
 
+def write_report(out_file: Path, doc: dict, workbook, page) -> None:
+    """A report document to `--out`: .json as is, .xlsx by `workbook`, .html by `page`."""
+    import json
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out_file.suffix.lower()
+    if suffix == ".json":
+        out_file.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    elif suffix == ".xlsx":
+        out_file.write_bytes(workbook(doc))
+    else:
+        out_file.write_text(page(doc), encoding="utf-8")
+
+
 def open_store_cli(store: str | None, *, upgrade: bool = True):
     """The store, opened; a store made before `ellipsoid_area_m2` gets its areas upgraded first
     (services/areas.py), unless `upgrade=False` (`landgis areas` reports before it upgrades)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,7 +10,7 @@ SUFFIXES = (".json", ".xlsx", ".html")
 
 
 def register(app: typer.Typer) -> None:
-    from api.commands.common import StoreOpt, check_out_suffix, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, check_out_suffix, fail, open_store_cli, out, write_report
 
     @app.command("intensity")
     def intensity_cmd(
@@ -47,12 +46,5 @@ def register(app: typer.Typer) -> None:
         for n in notes(doc):
             out.print(f"[yellow]{n}[/]", highlight=False)
         if out_file is not None:
-            out_file.parent.mkdir(parents=True, exist_ok=True)
-            suffix = out_file.suffix.lower()
-            if suffix == ".json":
-                out_file.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-            elif suffix == ".xlsx":
-                out_file.write_bytes(intensity_workbook(doc))
-            else:
-                out_file.write_text(intensity_html(doc), encoding="utf-8")
+            write_report(out_file, doc, intensity_workbook, intensity_html)
             out.print(f"已写入 / written: {out_file}")

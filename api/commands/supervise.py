@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -10,19 +9,8 @@ import typer
 SUFFIXES = (".json", ".xlsx", ".html")
 
 
-def _write(out_file: Path, doc: dict, workbook, page) -> None:
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out_file.suffix.lower()
-    if suffix == ".json":
-        out_file.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    elif suffix == ".xlsx":
-        out_file.write_bytes(workbook(doc))
-    else:
-        out_file.write_text(page(doc), encoding="utf-8")
-
-
 def register(app: typer.Typer) -> None:
-    from api.commands.common import StoreOpt, check_out_suffix, fail, open_store_cli, out
+    from api.commands.common import StoreOpt, check_out_suffix, fail, open_store_cli, out, write_report
 
     AsOfOpt = typer.Option(None, "--as-of", help="统计截止日期 YYYY-MM-DD（默认今天）/ the day of the report (default today)")
     OutOpt = typer.Option(None, "--out", help="输出：.json .xlsx .html（默认在屏幕显示汇总）")
@@ -50,7 +38,7 @@ def register(app: typer.Typer) -> None:
         for note in doc["notes"]:
             out.print(f"[yellow]{note}[/]", highlight=False)
         if out_file is not None:
-            _write(out_file, doc, supervision_workbook, supervision_html)
+            write_report(out_file, doc, supervision_workbook, supervision_html)
             out.print(f"已写入 / written: {out_file}")
 
     @app.command("review")
@@ -79,5 +67,5 @@ def register(app: typer.Typer) -> None:
         for note in doc["notes"]:
             out.print(f"[yellow]{note}[/]", highlight=False)
         if out_file is not None:
-            _write(out_file, doc, review_workbook, review_html)
+            write_report(out_file, doc, review_workbook, review_html)
             out.print(f"已写入 / written: {out_file}")
