@@ -187,11 +187,12 @@ class JobManager:
             self.jobs.prune(self.keep)
         except JobStoreBusy as exc:  # pruning can wait for the next job
             log.warning("作业清理未完成：%s", exc.detail)
+        accepted = self.get(job_id)  # read before the pool starts it: the 201 answers what was accepted, not a race
         future = self._pool.submit(self._run, job_id, work)
         with self._lock:
             self._futures[job_id] = future
         future.add_done_callback(lambda _f: self._forget(job_id))
-        return self.get(job_id)
+        return accepted
 
     def _forget(self, job_id: str) -> None:
         with self._lock:
