@@ -351,7 +351,9 @@ def detect_crs(geoms: np.ndarray, declared: CRS | None = None, given: CRS | str 
 
     chosen = given if given is not None else declared
     how = "given" if given is not None else "declared"
-    if chosen is GCJ02 or chosen == GCJ02:
+    # A pyproj CRS compared with the string would parse "GCJ02" as a CRS (≈200 ms, every batch
+    # of an import): the sentinel is only ever a string.
+    if isinstance(chosen, str) and chosen == GCJ02:
         if swapped_geographic:
             refuse_swapped()
         lon, lat = gcj02_to_wgs84(xs, ys)

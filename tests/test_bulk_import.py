@@ -228,3 +228,79 @@ def test_bad_row_in_a_late_batch_refuses_everything_and_names_the_row(store, tmp
     rows = [e.row for e in err.value.errors]
     assert 950 in rows, (err.value.detail, rows)
     assert (store.count("industrial_parcels"), len(store.history("industrial_parcels")), store.revision("industrial_parcels")) == before
+
+
+@pytest.mark.parametrize("n", [6, 1200])
+def test_awkward_values_survive_the_bulk_write_exactly(store, n):
+    """The PostGIS import writes CSV built on whole columns (gis/store/pg_copy.py): text with
+    commas, quotes, newlines and backslashes, an empty string beside a missing value, floats
+    needing 17 digits, booleans, a big integer and a missing geometry come back as imported, on
+    both stores, in a small import and in one past the history COPY threshold."""
+    text = ['逗号,引号"和\n换行', "", None, "反斜杠\\N", "\\.", "普通"]
+    floats = [0.1 + 0.2, 1e-300, None, -0.0, 123456789.12345678, 2.5]
+    i = np.arange(n)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": [f"A{j:05d}" for j in i],
+            "note": [text[j % 6] for j in i],
+            "ratio": [floats[j % 6] for j in i],
+            "big": [2**53 + 1 + j for j in i],
+            "flag": [bool(j % 2) for j in i],
+        },
+        geometry=[None if j % 6 == 2 else shapely.box(112.4 + j * 1e-4, 32.9, 112.40005 + j * 1e-4, 32.90005) for j in i],
+        crs="EPSG:4490",
+    )
+    store.import_features("awk", frame, user="importer")
+    got = store.read_layer("awk").set_index("id").loc[frame["id"]]
+    for j in range(min(n, 12)):
+        row = got.iloc[j]
+        want_text = text[j % 6]
+        assert (row["note"] is None or row["note"] != row["note"]) if want_text is None else row["note"] == want_text, (j, row["note"])
+        want = floats[j % 6]
+        assert (row["ratio"] != row["ratio"] or row["ratio"] is None) if want is None else row["ratio"] == want, (j, row["ratio"])
+        assert int(row["big"]) == 2**53 + 1 + j and bool(row["flag"]) == bool(j % 2)
+        assert (row.geometry is None) == (j % 6 == 2)
+    assert len(store.history("awk")) == n
+
+
+@pytest.mark.parametrize("fail", ["writer", "reader"])
+def test_large_batches_written_in_the_background_fail_whole(store, tmp_path, monkeypatch, fail):
+    """Large batches (≥ BULK_ROWS) are written while the next one is read (PostGIS: a writer
+    thread). A write that fails in the background (a database error in batch 2), or a bad row
+    found while batch 2 is being written, refuses the whole import: rows, history and revision
+    as before, on a layer that exists and on one the import would have created."""
+    import gis.io
+    from gis.errors import InputError
+    from services.imports import import_file
+
+    monkeypatch.setattr(gis.io, "BATCH_ROWS", BULK_ROWS + 100)
+    n = 3 * (BULK_ROWS + 100)
+    if fail == "writer":
+        original, calls = type(store)._insert_import_history, []
+
+        def second_fails(self, *args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("simulated database failure in batch 2")
+            return original(self, *args)
+
+        monkeypatch.setattr(type(store), "_insert_import_history", second_fails)
+        source, expected = _cadastre_file(tmp_path, n), RuntimeError
+    else:
+        source, expected = _cadastre_file(tmp_path, n, bad_row=n - 50, kind="selfcross"), InputError
+    with pytest.raises(expected):
+        import_file(store, "fresh_layer", source, user="t")
+    assert "fresh_layer" not in store.layer_names()
+    (tmp_path / "small").mkdir()
+    import_file(store, "industrial_parcels", _cadastre_file(tmp_path / "small", 10), user="t")
+    before = (store.count("industrial_parcels"), len(store.history("industrial_parcels")), store.revision("industrial_parcels"))
+    if fail == "writer":
+        calls.clear()
+    with pytest.raises(expected) as err:
+        import_file(store, "industrial_parcels", source, user="t", mode="replace")
+    assert (store.count("industrial_parcels"), len(store.history("industrial_parcels")), store.revision("industrial_parcels")) == before
+    if fail == "reader":
+        assert n - 50 in [e.row for e in err.value.errors]
+    monkeypatch.undo()
+    report, _, _ = import_file(store, "industrial_parcels", _cadastre_file(tmp_path / "small", n), user="t", mode="replace")
+    assert report.inserted == n and store.count("industrial_parcels") == n and len(store.history("industrial_parcels", "K00000")) >= 1

@@ -73,8 +73,10 @@ def test_failure_on_last_row_inside_transaction_rolls_back(store, monkeypatch):
     before = snapshot(store, "industrial_parcels")
     original = type(store)._bulk_rows
 
-    def insert_then_fail(self, cur, state, name, cols, columns, geoms):
-        original(self, cur, state, name, cols, [c[:-1] for c in columns], geoms[:-1])
+    def insert_then_fail(self, cur, state, name, cols, columns, geoms, history):
+        ids, *rest = history
+        original(self, cur, state, name, cols, [c[:-1] for c in columns], geoms[:-1], (ids[:-1], *rest))
+        self._bulk_wait(state)
         raise RuntimeError("simulated failure on the last row")
 
     monkeypatch.setattr(type(store), "_bulk_rows", insert_then_fail)
@@ -85,10 +87,10 @@ def test_failure_on_last_row_inside_transaction_rolls_back(store, monkeypatch):
 
 
 def test_failed_first_import_leaves_no_layer(store, monkeypatch):
-    def boom(self, cur, rows):
+    def boom(self, cur, *args):
         raise RuntimeError("history write failed")
 
-    monkeypatch.setattr(type(store), "_insert_history", boom)
+    monkeypatch.setattr(type(store), "_insert_import_history", boom)
     with pytest.raises(RuntimeError):
         store.import_features("roads", gpd.GeoDataFrame({"id": ["r1"]}, geometry=[shapely.LineString([(112.5, 33), (112.6, 33)])], crs=4490), user="t")
     monkeypatch.undo()

@@ -775,65 +775,71 @@ class Store(ABC):
             began = False
             existing_cols: dict[str, str] = {}
             offset = 0
-            for number, gdf in enumerate(batches):
-                if number > 0 and check is not None:
-                    raise InputError("内部错误：带检查的导入只能一次读入。")
-                ids = self._batch_ids(gdf, offset, seen)
-                refuse_nul(_shift_rows(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), offset), what="导入")
-                attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
-                for c in attrs:
-                    if c in RESERVED_COLUMNS:
-                        raise InputError(f"字段名“{c}”为系统保留字段。", hint=f"请在源文件中将其改名，如 {c}_src。")
-                kinds = {c: column_kind(gdf[c]) for c in attrs}
-                kinds["id"] = "TEXT"
-                if number == 0:
-                    exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
-                    if not exists:
-                        self._create_layer_table(cur, name, geometry_type, title or name)
-                        cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
-                    self._column_cache.pop(name, None)
-                    if exists and check is not None:
-                        self._lock_layer(cur, name, exclusive=True)
-                    existing_cols = self._table_columns(cur, name)
-                    if mode == "replace":
-                        old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
-                        if old:
-                            self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
-                            self._delete_all(cur, name)
-                            report.replaced = len(old)
-                for c in attrs:
-                    if c not in existing_cols:
-                        self._add_column(cur, name, c, kinds[c])
-                        existing_cols[c] = kinds[c]
-                if mode == "append" and exists:  # rows of this import's earlier batches are in `seen`
-                    clash = self._existing_ids(cur, name, [i for i in ids if i])
-                    if clash:
-                        rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
-                        raise InputError(
-                            "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
-                            rows,
-                            hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
-                        )
-                if check is not None:
-                    check(TxView(self, cur))
-                cols = ["id"] + [c for c in attrs if c != "id"]
-                col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
-                columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
-                geoms = np.asarray(gdf.geometry.values, dtype=object)
+            try:
+                for number, gdf in enumerate(batches):
+                    if number > 0 and check is not None:
+                        raise InputError("内部错误：带检查的导入只能一次读入。")
+                    ids = self._batch_ids(gdf, offset, seen)
+                    refuse_nul(_shift_rows(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), offset), what="导入")
+                    attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
+                    for c in attrs:
+                        if c in RESERVED_COLUMNS:
+                            raise InputError(f"字段名“{c}”为系统保留字段。", hint=f"请在源文件中将其改名，如 {c}_src。")
+                    kinds = {c: column_kind(gdf[c]) for c in attrs}
+                    kinds["id"] = "TEXT"
+                    if number == 0:
+                        exists = bool(self._cur_fetch(cur, f"SELECT 1 FROM {LAYERS} WHERE name = ?", (name,)))
+                        if not exists:
+                            self._create_layer_table(cur, name, geometry_type, title or name)
+                            cur.execute(self._q(f"INSERT INTO {LAYERS} (name, title, geometry_type, created_at) VALUES (?, ?, ?, ?)"), (name, title or name, geometry_type, at))
+                        self._column_cache.pop(name, None)
+                        if exists and check is not None:
+                            self._lock_layer(cur, name, exclusive=True)
+                        existing_cols = self._table_columns(cur, name)
+                        if mode == "replace":
+                            old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
+                            if old:
+                                self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
+                                self._delete_all(cur, name)
+                                report.replaced = len(old)
+                    for c in attrs:
+                        if c not in existing_cols:
+                            self._bulk_wait(bulk)
+                            self._add_column(cur, name, c, kinds[c])
+                            existing_cols[c] = kinds[c]
+                    if mode == "append" and exists:  # rows of this import's earlier batches are in `seen`
+                        self._bulk_wait(bulk)
+                        clash = self._existing_ids(cur, name, [i for i in ids if i])
+                        if clash:
+                            rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
+                            raise InputError(
+                                "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
+                                rows,
+                                hint="如需整体替换请使用 --mode replace；如需修改单个要素请使用编辑功能。",
+                            )
+                    if check is not None:
+                        self._bulk_wait(bulk)
+                        check(TxView(self, cur))
+                    cols = ["id"] + [c for c in attrs if c != "id"]
+                    col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
+                    columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
+                    geoms = np.asarray(gdf.geometry.values, dtype=object)
+                    if not began:
+                        bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS, fresh=not exists), True
+                    # One history row per feature goes with the batch, its `new` left empty: the
+                    # imported state is the row itself until its first later change, whose history
+                    # row keeps it as `old` (`history` fills it in on reading). Writing every feature
+                    # twice — once as a row, once as JSON with WKT — was most of an import's time.
+                    self._bulk_rows(cur, bulk, name, cols, columns, geoms, (ids, user, at, reason))
+                    offset += len(gdf)
+                    if progress is not None:
+                        progress(offset)
                 if not began:
-                    bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS, fresh=not exists), True
-                self._bulk_rows(cur, bulk, name, cols, columns, geoms)
-                # One history row per feature, its `new` left empty: the imported state is the row
-                # itself until its first later change, whose history row keeps it as `old`
-                # (`history` fills it in on reading). Writing every feature twice — once as a row,
-                # once as JSON with WKT — was most of an import's time and doubled the file.
-                self._insert_history(cur, [(name, i, "insert", user, at, reason, None, None) for i in ids])
-                offset += len(gdf)
-                if progress is not None:
-                    progress(offset)
-            if not began:
-                raise InputError("没有要导入的要素（文件为空）。")
-            self._bulk_end(cur, bulk, name)
+                    raise InputError("没有要导入的要素（文件为空）。")
+                self._bulk_end(cur, bulk, name)
+            except BaseException:
+                self._bulk_abort(bulk)  # a batch still being written finishes before the rollback
+                raise
             self._after_layer_write(cur, name)
         self._column_cache.pop(name, None)
         report.inserted = offset
@@ -861,9 +867,18 @@ class Store(ABC):
         `fresh`: the table was created by this transaction (nobody else can see it yet)."""
         return None
 
-    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
-        """Insert one batch (column lists already in database types) in the open transaction."""
+    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray, history: tuple) -> None:
+        """Insert one batch (column lists already in database types) and its history rows
+        (`history` = ids, user, at, reason) in the open transaction."""
         self._bulk_insert(cur, name, cols, columns, geoms)
+        self._insert_import_history(cur, name, *history)
+
+    def _bulk_wait(self, state) -> None:
+        """Wait until the batches handed to `_bulk_rows` are written (a store that writes them
+        in the background must finish before the import uses the cursor for anything else)."""
+
+    def _bulk_abort(self, state) -> None:
+        """The import failed: stop background writing, whatever it raised, before the rollback."""
 
     def _bulk_end(self, cur, state, name: str) -> None:
         """Finish what `_bulk_begin` prepared, before the transaction commits."""
@@ -882,6 +897,10 @@ class Store(ABC):
         names = ", ".join(quote(c) for c in cols) + ", geom"
         params = ", ".join("?" for _ in cols) + ", " + self._geom_param()
         cur.executemany(self._q(f"INSERT INTO {quote(name)} ({names}) VALUES ({params})"), rows)
+
+    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None) -> None:
+        """One history row per imported feature, `old` and `new` empty (the row is its own state)."""
+        self._insert_history(cur, [(name, i, "insert", user, at, reason, None, None) for i in ids])
 
     def _insert_history(self, cur, rows: list[tuple]) -> None:
         if rows:

@@ -632,9 +632,9 @@ class GeoPackageStore(Store):
         cur.execute(f"SELECT max(coalesce((SELECT max(fid) FROM {quote(name)}), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))", (name,))
         return {"triggers": triggers, "next_fid": int(cur.fetchone()[0]) + 1, "fids": [], "bounds": []}
 
-    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
+    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray, history: tuple) -> None:
         if state is None:
-            return super()._bulk_rows(cur, state, name, cols, columns, geoms)
+            return super()._bulk_rows(cur, state, name, cols, columns, geoms, history)
         n = len(geoms)
         fids = np.arange(state["next_fid"], state["next_fid"] + n, dtype=np.int64)
         state["next_fid"] += n
@@ -646,6 +646,7 @@ class GeoPackageStore(Store):
         present = ~np.isnan(bounds[:, 0]) & ~shapely.is_empty(arr)
         state["fids"].append(fids[present])
         state["bounds"].append(bounds[present])
+        self._insert_import_history(cur, name, *history)
 
     def _bulk_end(self, cur, state, name: str) -> None:
         if state is None:

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -44,6 +46,7 @@ import psycopg.sql
 import shapely
 
 from gis.crs import STORE_EPSG, AxisCrs
+from gis.store import pg_copy
 from gis.store.base import HISTORY, LAYERS, REVISIONS, Store, quote
 from gis.store.dialect import Dialect
 from gis.store.items import Clause
@@ -329,11 +332,19 @@ class PostGISStore(Store):
         return out
 
     def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
-        """A large import into a table this transaction created builds its GiST index once at
-        the end (`_bulk_end`) instead of inserting 10^6 entries one by one: nobody else can see
-        the table yet, so dropping and re-creating its index costs no reader anything. An
-        existing table keeps its index (dropping it would lock out every reader)."""
-        if large and fresh:
+        """A large import writes each batch from one background thread while the next batch is
+        read and checked (`_bulk_rows`): the database parses and stores batch k — about as long
+        as reading and checking it took — on the other core instead of after it. The cursor is
+        only ever used by one thread at a time (`_bulk_wait` before any other use).
+
+        Into a table this transaction created, the GiST index is built once at the end
+        (`_bulk_end`) instead of inserting 10^6 entries one by one: nobody else can see the table
+        yet, so dropping and re-creating its index costs no reader anything. An existing table
+        keeps its index (dropping it would lock out every reader)."""
+        if not large:
+            return None
+        state = {"gist": False, "unique": [], "writer": ThreadPoolExecutor(1, thread_name_prefix="landgis-copy"), "pending": None}
+        if fresh:
             cur.execute(f"DROP INDEX {quote(name + '_geom_gist')}")
             # the id UNIQUE constraint likewise (built by one sort at the end, which still refuses a
             # duplicate; `import_batches` has already refused any within the import)
@@ -341,34 +352,63 @@ class PostGISStore(Store):
             unique = [r[0] for r in cur.fetchall()]
             for con in unique:
                 cur.execute(f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(con)}")
-            return {"gist": True, "unique": unique}
-        return None
+            state.update(gist=True, unique=unique)
+        return state
+
+    def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray, history: tuple) -> None:
+        if state is None:
+            return super()._bulk_rows(cur, state, name, cols, columns, geoms, history)
+        self._bulk_wait(state)  # one batch in flight: memory holds at most two
+        state["pending"] = state["writer"].submit(super()._bulk_rows, cur, state, name, cols, columns, geoms, history)
+
+    def _bulk_wait(self, state) -> None:
+        if state and state.get("pending") is not None:
+            pending, state["pending"] = state["pending"], None
+            pending.result()  # a failed COPY raises here, in the importing thread
+
+    def _bulk_abort(self, state) -> None:
+        if state and state.get("writer") is not None:
+            pending, state["pending"] = state.get("pending"), None
+            if pending is not None:
+                futures_wait([pending])
+            state["writer"].shutdown(wait=True)
 
     def _bulk_end(self, cur, state, name: str) -> None:
-        if state and state.get("gist"):
+        if state is None:
+            return
+        self._bulk_wait(state)
+        state["writer"].shutdown(wait=True)
+        if state["gist"]:
             for con in state["unique"]:
                 cur.execute(f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(con)} UNIQUE (id)")
             cur.execute(f"CREATE INDEX {quote(name + '_geom_gist')} ON {quote(name)} USING gist (geom)")
             cur.execute(f"ANALYZE {quote(name)}")  # planner statistics now, not at autovacuum's next pass
 
     def _bulk_insert(self, cur, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
-        """COPY instead of one INSERT per row (the revision trigger already fires once per
-        transaction); geometries as hex EWKB (binary WKB made on the whole array, then
-        `bytes.hex()`: shapely's own hex output is ≈6× slower)."""
-        arr = np.asarray(geoms, dtype=object)
-        ewkb: list = [None] * len(arr)
-        present = ~shapely.is_missing(arr)
-        if present.any():
-            blobs = shapely.to_wkb(shapely.set_srid(arr[present], STORE_EPSG), output_dimension=2, include_srid=True)
-            for i, b in zip(np.nonzero(present)[0].tolist(), blobs.tolist()):
-                ewkb[i] = b.hex()
+        """One `COPY … (FORMAT csv)` per batch, its text built on whole columns by Arrow
+        (gis/store/pg_copy.py); `write_row` only for a batch Arrow cannot type. The revision
+        trigger fires once per transaction either way."""
         names = ", ".join([quote(c) for c in cols] + ["geom"])
+        data = pg_copy.columns_csv(columns, [pg_copy.hex_ewkb_column(geoms, STORE_EPSG)])
+        if data is not None:
+            with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(data)
+            return
+        hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG).to_pylist()
         with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN") as copy:
-            for row in zip(*columns, ewkb):
+            for row in zip(*columns, hexes):
                 copy.write_row(row)
 
+    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None) -> None:
+        """An import's history rows (one per feature, `old`/`new` empty) made by the server from
+        one array parameter: no row is formatted in Python."""
+        cur.execute(
+            f"INSERT INTO {HISTORY} (layer, feature_id, action, user_name, at, reason) SELECT %s, f, 'insert', %s, %s, %s FROM unnest(%s::text[]) AS f",
+            (name, user, at, reason, ids),
+        )
+
     def _insert_history(self, cur, rows: list[tuple]) -> None:
-        """History rows by COPY: an import writes one per feature."""
+        """History rows by COPY when there are many."""
         if len(rows) < 1000:
             return super()._insert_history(cur, rows)
         with cur.copy(f"COPY {HISTORY} (layer, feature_id, action, user_name, at, reason, old, new) FROM STDIN") as copy:
