@@ -310,8 +310,8 @@ def _bounds_of(geoms: np.ndarray) -> np.ndarray:
     return b
 
 
-def _share_inside(geoms: np.ndarray, crs: CRS | int) -> float:
-    b = _bounds_of(geoms)
+def _share_inside(b: np.ndarray, crs: CRS | int) -> float:
+    """Share of the finite bounds `b` (from `_bounds_of`) inside the zone once brought to the store CRS."""
     if len(b) == 0:
         return 0.0
     t = transformer(crs, STORE_EPSG)
@@ -365,7 +365,7 @@ def detect_crs(geoms: np.ndarray, declared: CRS | None = None, given: CRS | str 
     if chosen is not None:
         crs = CRS.from_user_input(chosen)
         try:
-            share = _share_inside(geoms, crs)
+            share = _share_inside(b, crs)
         except Exception:
             share = 0.0
         if share >= 0.999:
@@ -394,7 +394,7 @@ def detect_crs(geoms: np.ndarray, declared: CRS | None = None, given: CRS | str 
         else:
             forms = []
         for epsg in forms:
-            if _share_inside(geoms, epsg) >= 0.999:
+            if _share_inside(b, epsg) >= 0.999:
                 return DetectedCRS(CRS.from_epsg(epsg), f"EPSG:{epsg}", "detected")
     raise CRSDetectionError(
         f"文件没有坐标系信息，且坐标（范围 {_describe_extent(b)}）既不像南阳高新区附近的经纬度，"

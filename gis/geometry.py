@@ -55,7 +55,12 @@ def validate(geoms: np.ndarray, expected: str, ids: list[str] | None = None) -> 
         valid[~missing] = shapely.is_valid(present)
         types[~missing] = shapely.get_type_id(present)
     type_names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
-    for i in range(len(arr)):
+    family_ids = [k for k, v in type_names.items() if family and v in family]
+    wrong_type = np.zeros(len(arr), dtype=bool)
+    if family and len(present):
+        wrong_type[~missing] = ~np.isin(types[~missing].astype(np.int64), family_ids)
+    # Only the rows with a problem are visited one by one (a city's cadastre has 10^6 good rows).
+    for i in np.nonzero(missing | empty | wrong_type | ~valid)[0].tolist():
         fid = ids[i] if ids is not None else None
         if missing[i]:
             errors.append(RowError(i + 1, "geometry", "缺少几何（空记录）", fid))

@@ -181,6 +181,32 @@ def test_db_values_equal_to_db_value_for_every_dtype():
             assert got == want and [type(v) for v in got] == [type(v) for v in want], (kind, series.dtype, got, want)
 
 
+def test_arrow_columns_hold_what_db_values_holds():
+    """PostGIS builds its COPY text from Arrow arrays (gis/store/pg_copy.arrow_values) where the
+    dtype allows: the values are those `db_values` gives, NaN/inf as NULL included; the dtypes it
+    does not take are left to `db_values`."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from gis.store.base import db_values
+    from gis.store.pg_copy import arrow_values
+
+    arrow_text = pd.Series(pa.array(["甲", None, ""]).to_pandas(types_mapper=pd.ArrowDtype)).astype("string[pyarrow]")
+    taken = {
+        "TEXT": [arrow_text, pd.Series(["x", None], dtype="string")],
+        "REAL": [pd.Series([1.5, float("nan"), float("inf"), -float("inf"), 0.1 + 0.2]), pd.Series([1, 2**53 + 1]), pd.Series([3], dtype="uint8")],
+        "INTEGER": [pd.Series([1, -2, 2**62])],
+        "BOOLEAN": [pd.Series([True, False])],
+    }
+    for kind, series_list in taken.items():
+        for series in series_list:
+            arr = arrow_values(series, kind)
+            assert arr is not None, (kind, series.dtype)
+            assert arr.to_pylist() == db_values(series, kind), (kind, series.dtype, arr.to_pylist())
+    for kind, series in (("TEXT", pd.Series(["a", 3], dtype=object)), ("INTEGER", pd.Series([1, None], dtype="Int64")), ("REAL", pd.Series(["1.5"], dtype=object)), ("BOOLEAN", pd.Series([True, None], dtype="boolean"))):
+        assert arrow_values(series, kind) is None, (kind, series.dtype)
+
+
 def _cadastre_file(tmp_path, n: int, bad_row: int | None = None, kind: str = "selfcross"):
     """A GDAL-written GeoPackage of n parcels; row `bad_row` (1-based) broken in the way asked."""
     import pyogrio

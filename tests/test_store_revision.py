@@ -133,10 +133,10 @@ def test_failed_import_leaves_the_revision_alone(store, monkeypatch):
     before = store.revision(LAYER)
     bumps = counter(store)
 
-    def broken(cur, rows):  # fails after the rows (and their trigger bumps) are written
+    def broken(cur, *args):  # fails after the rows (and their trigger bumps) are written
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "_insert_history", broken)
+    monkeypatch.setattr(store, "_insert_import_history", broken)
     with pytest.raises(RuntimeError):
         store.import_features(LAYER, parcels(["c", "d"], x0=112.6), user="t")
     with pytest.raises(RuntimeError):

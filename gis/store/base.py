@@ -822,7 +822,7 @@ class Store(ABC):
                         check(TxView(self, cur))
                     cols = ["id"] + [c for c in attrs if c != "id"]
                     col_kinds = [existing_cols.get(c, kinds.get(c, "TEXT")) for c in cols]
-                    columns = [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, col_kinds)]
+                    columns = self._batch_columns(gdf, cols, col_kinds, ids)
                     geoms = np.asarray(gdf.geometry.values, dtype=object)
                     if not began:
                         bulk, began = self._bulk_begin(cur, name, large=len(gdf) >= BULK_ROWS, fresh=not exists), True
@@ -872,6 +872,11 @@ class Store(ABC):
         (`history` = ids, user, at, reason) in the open transaction."""
         self._bulk_insert(cur, name, cols, columns, geoms)
         self._insert_import_history(cur, name, *history)
+
+    def _batch_columns(self, gdf: gpd.GeoDataFrame, cols: list[str], kinds: list[str], ids: list[str]) -> list:
+        """An import batch's columns in the form `_bulk_rows` writes: lists of database values
+        (`db_values`); a store may hand over another form holding the same values."""
+        return [ids if c == "id" else db_values(gdf[c], k) for c, k in zip(cols, kinds)]
 
     def _bulk_wait(self, state) -> None:
         """Wait until the batches handed to `_bulk_rows` are written (a store that writes them

@@ -42,12 +42,13 @@ from functools import lru_cache
 
 import numpy as np
 import psycopg
+import pyarrow as pa
 import psycopg.sql
 import shapely
 
 from gis.crs import STORE_EPSG, AxisCrs
 from gis.store import pg_copy
-from gis.store.base import HISTORY, LAYERS, REVISIONS, Store, quote
+from gis.store.base import HISTORY, LAYERS, REVISIONS, Store, db_values, quote
 from gis.store.dialect import Dialect
 from gis.store.items import Clause
 
@@ -384,6 +385,15 @@ class PostGISStore(Store):
             cur.execute(f"CREATE INDEX {quote(name + '_geom_gist')} ON {quote(name)} USING gist (geom)")
             cur.execute(f"ANALYZE {quote(name)}")  # planner statistics now, not at autovacuum's next pass
 
+    def _batch_columns(self, gdf, cols: list[str], kinds: list[str], ids: list[str]) -> list:
+        """Arrow arrays where the column's dtype allows (`pg_copy.arrow_values`): the CSV is built
+        from them without a Python object per value."""
+        out = []
+        for c, k in zip(cols, kinds):
+            arr = pa.array(ids, pa.large_string()) if c == "id" else pg_copy.arrow_values(gdf[c], k)
+            out.append(arr if arr is not None else db_values(gdf[c], k))
+        return out
+
     def _bulk_insert(self, cur, name: str, cols: list[str], columns: list[list], geoms: np.ndarray) -> None:
         """One `COPY … (FORMAT csv)` per batch, its text built on whole columns by Arrow
         (gis/store/pg_copy.py); `write_row` only for a batch Arrow cannot type. The revision
@@ -395,6 +405,7 @@ class PostGISStore(Store):
                 copy.write(data)
             return
         hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG).to_pylist()
+        columns = [c.to_pylist() if isinstance(c, pa.Array) else c for c in columns]
         with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN") as copy:
             for row in zip(*columns, hexes):
                 copy.write_row(row)
