@@ -330,3 +330,42 @@ def test_large_batches_written_in_the_background_fail_whole(store, tmp_path, mon
     monkeypatch.undo()
     report, _, _ = import_file(store, "industrial_parcels", _cadastre_file(tmp_path / "small", n), user="t", mode="replace")
     assert report.inserted == n and store.count("industrial_parcels") == n and len(store.history("industrial_parcels", "K00000")) >= 1
+
+
+@pytest.mark.parametrize("chunk", [2, 50_000])
+def test_replace_history_keeps_every_old_row_as_it_was(store, monkeypatch, chunk):
+    """A replace import records each removed row (PostGIS: made by the server in one statement;
+    GeoPackage: read in chunks of RECORD_CHUNK rows, here also 2 so that the chunks' seams are
+    crossed): its values as they were — awkward text, 17-digit floats, NaN stored as null,
+    booleans, a missing value — and its geometry, equal to what `feature_json` writes."""
+    import gis.store.base
+    from gis.store.base import feature_json
+
+    monkeypatch.setattr(gis.store.base, "RECORD_CHUNK", chunk)
+
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["R1", "R2", "R3"],
+            "note": ['引号"和,逗号\n换行', None, "%s ?"],
+            "ratio": [0.1 + 0.2, float("nan"), 1e-300],
+            "flag": [True, False, True],
+            "n": [1, 2**40, -3],
+        },
+        geometry=[shapely.box(112.4, 32.9, 112.400012345678, 32.9001), shapely.Polygon([(112.5, 33), (112.5001, 33), (112.5, 33.0001)]), None],
+        crs="EPSG:4490",
+    )
+    store.import_features("rep", frame, user="t")
+    kept = store.read_layer("rep").set_index("id")
+    store.import_features("rep", grid(2, "N"), mode="replace", user="t2", reason="年度更新")
+    hist = store.history("rep")
+    removed = hist[hist["action"] == "replace"].set_index("feature_id")
+    assert sorted(removed.index) == ["R1", "R2", "R3"] and set(removed["reason"]) == {"年度更新"}
+    for fid in ["R1", "R2", "R3"]:
+        got = json.loads(removed.loc[fid, "old"])
+        row = kept.loc[fid]
+        want = json.loads(feature_json({k: (None if k == "geometry" else row[k]) for k in kept.columns if k != "geometry"} | {"id": fid}, row.geometry))
+        geom_got, geom_want = got.pop("geometry", None), want.pop("geometry", None)
+        assert got == want, (fid, got, want)
+        assert (geom_got is None) == (geom_want is None)
+        if geom_want is not None:
+            assert shapely.from_wkt(geom_got).equals_exact(shapely.from_wkt(geom_want), 1e-9)

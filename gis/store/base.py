@@ -140,9 +140,15 @@ def _json_value(v):
 
 
 def feature_json(props: dict, geom) -> str:
+    """A feature's state for history: its properties and its geometry as WKT (8 decimals)."""
+    return feature_json_text(props, None if geom is None else shapely.to_wkt(geom, rounding_precision=8))
+
+
+def feature_json_text(props: dict, wkt: str | None) -> str:
+    """`feature_json` with the WKT already made (many features: `shapely.to_wkt` on an array)."""
     body = {k: _json_value(v) for k, v in props.items()}
-    if geom is not None:
-        body["geometry"] = shapely.to_wkt(geom, rounding_precision=8)
+    if wkt is not None:
+        body["geometry"] = wkt
     return json.dumps(body, ensure_ascii=False, sort_keys=True)
 
 
@@ -196,6 +202,8 @@ def _shift_rows(errors: list[RowError], offset: int) -> list[RowError]:
 
 
 BULK_ROWS = 2000
+RECORD_CHUNK = 50_000
+"""Rows per read when a replace import records the rows it removes."""
 """From this many rows in its first batch an import takes the stores' bulk path."""
 
 
@@ -797,11 +805,12 @@ class Store(ABC):
                             self._lock_layer(cur, name, exclusive=True)
                         existing_cols = self._table_columns(cur, name)
                         if mode == "replace":
-                            old = self._cur_fetch(cur, f"SELECT id FROM {quote(name)}")
-                            if old:
-                                self._record_removed(cur, name, [r[0] for r in old], user, at, reason or "replace import")
+                            # counted, not fetched: a city's cadastre is 10^6 ids the import never needs
+                            held = int(self._cur_fetch(cur, f"SELECT count(*) FROM {quote(name)}")[0][0])
+                            if held:
+                                self._record_removed(cur, name, user, at, reason or "replace import")
                                 self._delete_all(cur, name)
-                                report.replaced = len(old)
+                                report.replaced = held
                     for c in attrs:
                         if c not in existing_cols:
                             self._bulk_wait(bulk)
@@ -926,16 +935,25 @@ class Store(ABC):
             found.update(r[0] for r in rows)
         return found
 
-    def _record_removed(self, cur, name: str, ids: list[str], user: str, at: str, reason: str) -> None:
+    def _record_removed(self, cur, name: str, user: str, at: str, reason: str) -> None:
+        """History rows of every row of the layer, which a replace import is about to remove: read
+        and written RECORD_CHUNK rows at a time in fid order (memory holds one chunk of a city's
+        cadastre, not all of it), the geometries' WKT made on whole arrays."""
         cols = list(self._table_columns(cur, name))
-        select = ", ".join([quote(c) for c in cols] + [self._geom_select()])
-        rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)}")
-        geoms = self._geom_from_db([r[len(cols)] for r in rows])
-        hist = []
-        for r, g in zip(rows, geoms):
-            props = {c: r[i] for i, c in enumerate(cols)}
-            hist.append((name, props["id"], "replace", user, at, reason, feature_json(props, g), None))
-        self._insert_history(cur, hist)
+        select = ", ".join(["fid"] + [quote(c) for c in cols] + [self._geom_select()])
+        last = None
+        while True:
+            where, params = ("WHERE fid > ? ", [last]) if last is not None else ("", [])
+            rows = self._cur_fetch(cur, f"SELECT {select} FROM {quote(name)} {where}ORDER BY fid LIMIT {RECORD_CHUNK}", params)
+            if not rows:
+                return
+            last = rows[-1][0]
+            wkts = shapely.to_wkt(self._geom_from_db([r[-1] for r in rows]), rounding_precision=8)
+            hist = []
+            for r, wkt in zip(rows, wkts.tolist()):
+                props = dict(zip(cols, r[1:-1]))
+                hist.append((name, props["id"], "replace", user, at, reason, feature_json_text(props, wkt), None))
+            self._insert_history(cur, hist)
 
     def update_feature(
         self,

@@ -410,6 +410,26 @@ class PostGISStore(Store):
             for row in zip(*columns, hexes):
                 copy.write_row(row)
 
+    def _record_removed(self, cur, name: str, user: str, at: str, reason: str) -> None:
+        """A replace import's history of the rows it removes, made by the server in one
+        statement: each old row as JSON (its columns, NaN/±inf as null, and the geometry as WKT
+        with 8 decimals, like `feature_json`). In Python this was ≈70 s for 10^6 rows."""
+        cols = self._table_columns(cur, name)
+        parts, params = [], []
+        for c, kind in cols.items():
+            v = f"t.{quote(c)}"
+            if kind == "REAL":
+                v = f"CASE WHEN {v} IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN NULL ELSE {v} END"
+            parts.append(f"?::text, {v}")
+            params.append(c)
+        chunks = [parts[i:i + 50] for i in range(0, len(parts), 50)]  # jsonb_build_object takes ≤ 100 arguments
+        body = " || ".join(f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks) or "'{}'::jsonb"
+        geometry = "CASE WHEN t.geom IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('geometry', ST_AsText(t.geom, 8)) END"
+        cur.execute(
+            self._q(f"INSERT INTO {HISTORY} (layer, feature_id, action, user_name, at, reason, old) SELECT ?, t.id, 'replace', ?, ?, ?, ({body} || {geometry})::text FROM {quote(name)} t ORDER BY t.fid"),
+            [name, user, at, reason, *params],
+        )
+
     def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None) -> None:
         """An import's history rows (one per feature, `old`/`new` empty) made by the server from
         one array parameter: no row is formatted in Python."""
