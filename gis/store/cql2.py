@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import json
 import logging
 import math
 import re
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +25,7 @@ import shapely.geometry
 from gis.crs import STORE_XY, AxisCrs, geoms_from_axis_crs
 from gis.store.dialect import Dialect
 from gis.store.items import Clause, FilterError, _shown
+from gis.workers import JSON, PoolBusy, WorkerError, WorkerLost, WorkerPool, program
 
 
 MAX_FILTER_CHARS = 20_000
@@ -423,128 +421,34 @@ def _prescan_json(text: str) -> None:
                 raise _too_complex(f"超过 {MAX_FILTER_TOKENS} 项")
 
 
-_WORKER = r"""
-import json, sys
-import cql2
-for line in sys.stdin.buffer:
-    try:
-        req = json.loads(line)
-        expr = cql2.parse_json(req["text"]) if req["lang"] == "cql2-json" else cql2.parse_text(req["text"])
-        answer = {"tree": expr.to_json()}
-        del expr
-    except Exception as exc:
-        answer = {"error": str(exc)}
-    try:
-        data = json.dumps(answer)
-    except (RecursionError, ValueError):
-        data = json.dumps({"error": "nesting too deep"})
-    sys.stdout.buffer.write(data.encode() + b"\n")
-    sys.stdout.buffer.flush()
-"""
-
-
-class _ParserGone(Exception):
-    """The worker died (crash) or overran PARSE_TIMEOUT_S."""
-
-
-class _ParserProcess:
-    """One `python -c _WORKER` child speaking JSON lines over its stdin/stdout."""
-
-    def __init__(self):
-        import subprocess
-        import sys
-
-        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-        self.buf = b""
-
-    def ask(self, lang: str, text: str, timeout: float) -> dict:
-        import os
-        import select
-
-        deadline = time.monotonic() + timeout
-        try:
-            self.proc.stdin.write(json.dumps({"lang": lang, "text": text}, ensure_ascii=False).encode("utf-8") + b"\n")
-        except OSError as exc:
-            raise _ParserGone("crash") from exc
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _ParserGone("timeout")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    raise _ParserGone("crash")
-                self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        try:
-            return json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            raise _ParserGone("garbled") from exc
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-
 class _ParserPool:
-    """Up to PARSE_WORKERS parser processes, started on demand and reused; one that crashes or
-    overruns is killed and replaced by the next request. Re-created after a fork (a child must
-    not share its parent's pipes)."""
+    """Up to PARSE_WORKERS parser processes (gis/workers.py, JSON frames: the worker reads text
+    from anyone, so its answers are never unpickled). A worker that crashes or overruns
+    PARSE_TIMEOUT_S is killed and replaced by the next request; both are counted and logged —
+    a worker that dies on every filter (e.g. cql2 missing) must not pass for a run of bad filters."""
 
     def __init__(self, size: int):
-        import os
-
-        self.size = size
-        self.idle: list[_ParserProcess] = []
-        self.lock = threading.Lock()
-        self.slots = threading.BoundedSemaphore(size)
-        self.pid = os.getpid()
+        self.workers = WorkerPool(program("gis.cql2_parse:parse_handler", JSON), JSON, size, PARSE_WAIT_S)
         self.crashes = 0
         self.timeouts = 0
 
     def parse(self, lang: str, text: str) -> dict:
-        import os
-
-        if not self.slots.acquire(timeout=PARSE_WAIT_S):
-            raise FilterError("过滤条件解析繁忙，请稍后重试。", hint="同时提交的复杂过滤条件过多。")
         try:
-            with self.lock:
-                if self.pid != os.getpid():
-                    self.idle, self.pid = [], os.getpid()
-                worker = self.idle.pop() if self.idle else None
-            if worker is None or worker.proc.poll() is not None:
-                worker = _ParserProcess()
-            try:
-                answer = worker.ask(lang, text, PARSE_TIMEOUT_S)
-            except _ParserGone as gone:
-                worker.close()
-                # Logged: a worker that dies on every filter (e.g. cql2 missing) must not pass
-                # for a run of bad filters.
-                logging.getLogger("landgis.query").warning("CQL2 parser worker lost (%s) on a %d-character %s filter; replaced", gone, len(text), lang)
-                if str(gone) == "timeout":
-                    self.timeouts += 1
-                    raise _too_complex(f"解析超过 {PARSE_TIMEOUT_S:g} 秒") from None
-                self.crashes += 1
-                raise FilterError(f"过滤条件（{lang}）无法解析：解析器无法处理这样的结构。", hint="请简化过滤条件（减少嵌套与连续运算符）。") from None
-            with self.lock:
-                self.idle.append(worker)
-            return answer
-        finally:
-            self.slots.release()
+            return self.workers.ask({"lang": lang, "text": text}, PARSE_TIMEOUT_S)
+        except PoolBusy:
+            raise FilterError("过滤条件解析繁忙，请稍后重试。", hint="同时提交的复杂过滤条件过多。") from None
+        except WorkerError as exc:  # e.g. a tree nested too deep to send back
+            return {"error": str(exc)}
+        except WorkerLost as gone:
+            logging.getLogger("landgis.query").warning("CQL2 parser worker lost (%s) on a %d-character %s filter; replaced", gone.reason, len(text), lang)
+            if gone.reason == "timeout":
+                self.timeouts += 1
+                raise _too_complex(f"解析超过 {PARSE_TIMEOUT_S:g} 秒") from None
+            self.crashes += 1
+            raise FilterError(f"过滤条件（{lang}）无法解析：解析器无法处理这样的结构。", hint="请简化过滤条件（减少嵌套与连续运算符）。") from None
 
     def close(self) -> None:
-        with self.lock:
-            idle, self.idle = self.idle, []
-        for w in idle:
-            w.close()
+        self.workers.close()
 
 
 PARSER = _ParserPool(PARSE_WORKERS)
