@@ -99,7 +99,7 @@ def main() -> None:
         # (ogr2ogr -overwrite; landgis --mode replace, which also records the old rows' history)
         runs["ogr2ogr → GeoPackage, again (-overwrite)"] = ["ogr2ogr", "-f", "GPKG", "-overwrite", "-nln", "cadastre", str(out / "ogr.gpkg"), str(src)]
         runs["landgis → GeoPackage, again (replace)"] = runs["landgis → GeoPackage"]
-        runs["ogr2ogr → PostGIS, again (-overwrite)"] = ["ogr2ogr", "-f", "PostgreSQL", "-overwrite", ogr_pg, str(src), "-lco", "SCHEMA=imp_ogr", "-nln", "cadastre", "--config", "PG_USE_COPY", "YES"]
+        runs["ogr2ogr → PostGIS, again (-overwrite)"] = ["ogr2ogr", "-f", "PostgreSQL", "-overwrite", ogr_pg, str(src), "-lco", "SCHEMA=imp_ogr", "-lco", "OVERWRITE=YES", "-nln", "cadastre", "--config", "PG_USE_COPY", "YES"]
         runs["landgis → PostGIS, again (replace)"] = runs["landgis → PostGIS"]
         for label, cmd in runs.items():
             wall, mb = timed(cmd, env={"PYTHONPATH": str(ROOT)})

@@ -5,8 +5,9 @@ the GIL for most of its ≈10–30 ms, so the server's threads render one tile a
 core, while a PostGIS server's tiles run in several database backends at once. Here up to
 LANDGIS_TILE_WORKERS (default: the number of cores, at most 4; 0 = off) child processes each
 keep a read-only SQLite connection and run the tile query the store built (the store still owns
-its SQL: the worker only executes it and encodes the rows with the same code,
-`gis.store.geopackage.render_tile_rows`).
+its SQL: the worker runs `gis.store.geopackage.tile_handler`, which executes it and encodes the
+rows with the same code, `render_tile_rows`; named here as text, so this module, which the store
+imports, imports no store).
 
 The pool is `gis.workers.WorkerPool` (bounded wait, killed and replaced when lost, fork-safe).
 In every failure — all workers busy for TILE_WAIT_S, a worker lost or overrunning
@@ -29,33 +30,11 @@ TILE_WAIT_S = 10.0
 _log = logging.getLogger("landgis.tiles")
 
 
-def tile_handler():
-    """The worker's request handler: (path, sql, params, layer, columns, kinds, z, x, y) → MVT
-    bytes. One read-only SQLite connection per GeoPackage file, kept. The store is imported
-    here, in the worker, because the store imports this module."""
-    import sqlite3
-    from urllib.parse import quote
-
-    from gis.store.geopackage import render_tile_rows
-
-    conns: dict[str, sqlite3.Connection] = {}
-
-    def handle(request: tuple) -> bytes:
-        path, sql, params, layer, columns, kinds, z, x, y = request
-        conn = conns.get(path)
-        if conn is None:
-            conn = conns[path] = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=5)
-            conn.execute("PRAGMA busy_timeout = 5000")
-        return render_tile_rows(conn.execute(sql, params).fetchall(), layer, columns, kinds, z, x, y)
-
-    return handle
-
-
 class TilePool:
     """Up to `size` tile workers; `lost` and `failed` count what made a caller render itself."""
 
     def __init__(self, size: int):
-        self.workers = WorkerPool(program("gis.tile_workers:tile_handler", PICKLE), PICKLE, size, TILE_WAIT_S)
+        self.workers = WorkerPool(program("gis.store.geopackage:tile_handler", PICKLE), PICKLE, size, TILE_WAIT_S)
         self.lost = 0
         self.failed = 0
 

@@ -1,7 +1,7 @@
 """A process SIGKILLed in the middle of an import leaves the store as before (SPEC §10).
 
 The child process really runs `Store.import_features`; it is held inside the transaction (rows
-and index entries written, nothing committed) by a patched history writer, then killed with
+and index entries written, nothing committed) by a patched import-history writer, then killed with
 SIGKILL. The next opener must find the old content, a consistent spatial index, and be able to
 write again.
 """
@@ -25,15 +25,14 @@ CHILD = textwrap.dedent(
     import sys, time, pathlib
     import geopandas as gpd, shapely
     from gis.store import open_store
-    from gis.store.base import Store
     url, marker = sys.argv[1], pathlib.Path(sys.argv[2])
     store = open_store(url)
-    original = Store._insert_history
-    def hold(self, cur, rows):
-        original(self, cur, rows)
+    original = type(store)._insert_import_history
+    def hold(self, cur, *args):
+        original(self, cur, *args)
         marker.write_text("inside")
         time.sleep(120)
-    Store._insert_history = hold
+    type(store)._insert_import_history = hold
     n = 5000
     geoms = [shapely.MultiPolygon([shapely.box(112.50 + (i % 100) * 0.0005, 33.0 + (i // 100) * 0.0005,
              112.5004 + (i % 100) * 0.0005, 33.0004 + (i // 100) * 0.0005)]) for i in range(n)]

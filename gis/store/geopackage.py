@@ -299,6 +299,25 @@ def render_tile_rows(rows: list[tuple], layer: str, columns: list[str], kinds: d
     return encode_tile_rings(layer, coords, counts, np.nonzero(is_ring)[0], others, other_idx, columns, values, z, x, y)
 
 
+def tile_handler():
+    """A tile worker's request handler (gis/tile_workers.py): (path, sql, params, layer,
+    columns, kinds, z, x, y) → MVT bytes by `render_tile_rows`. One read-only SQLite connection
+    per GeoPackage file, kept for the worker's life."""
+    from urllib.parse import quote as url_quote
+
+    conns: dict[str, sqlite3.Connection] = {}
+
+    def handle(request: tuple) -> bytes:
+        path, sql, params, layer, columns, kinds, z, x, y = request
+        conn = conns.get(path)
+        if conn is None:
+            conn = conns[path] = sqlite3.connect(f"file:{url_quote(path)}?mode=ro", uri=True, timeout=5)
+            conn.execute("PRAGMA busy_timeout = 5000")
+        return render_tile_rows(conn.execute(sql, params).fetchall(), layer, columns, kinds, z, x, y)
+
+    return handle
+
+
 def single_ring_polygons(blobs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mask, lon/lat coordinates, points per ring) of the GeoPackage blobs that hold one
     polygon with one ring — a 2D little-endian WKB Polygon, or MultiPolygon of one such part —
