@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import struct
+import statistics
 import subprocess
 import threading
 import time
@@ -301,7 +302,10 @@ def test_render_runs_off_the_event_loop(server):
         time.sleep(0.05)
     t.join(60)
     assert done.get("status") == 200
-    assert waits and max(waits) < 0.5, waits
+    # A loop blocked by the render would hold the first ping until the sheet is done (≥ 1.5 s of
+    # its ≈2 s); a ping delayed once by the 2-core machine's other work is not that (one was
+    # 0.52 s in a full run, between pings of 40 ms), so the bar is 1 s, and the typical ping fast.
+    assert waits and max(waits) < 1.0 and statistics.median(waits) < 0.2, waits
     print(f"\nprint: A4 landscape PNG over HTTP in {done['seconds']:.2f} s; /ping during it max {max(waits) * 1000:.0f} ms ({len(waits)} pings)")
 
 
