@@ -7,6 +7,8 @@ an official must know their parcel changed shape before it does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import shapely
 
@@ -40,7 +42,7 @@ def _reason_zh(reason: str) -> str:
     return f"几何无效（{reason}）"
 
 
-def validate(geoms: np.ndarray, expected: str, ids: list[str] | None = None) -> list[RowError]:
+def validate(geoms: np.ndarray, expected: str, ids: Sequence[str] | None = None) -> list[RowError]:
     """Every problem of every geometry, 1-based rows; empty list when all are fine."""
     errors: list[RowError] = []
     arr = np.asarray(geoms, dtype=object)

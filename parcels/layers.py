@@ -104,6 +104,27 @@ def make_ids(layer: str, geoms: np.ndarray, attrs: pd.DataFrame) -> list[str]:
     return out
 
 
+def _clean_ids(ids: pd.Series) -> pd.Series:
+    """Ids as stripped text, missing ones None — on the whole column when it is already text
+    (an OGR read), value by value otherwise."""
+    if isinstance(ids.dtype, pd.StringDtype):
+        return ids.str.strip().astype(object).where(ids.notna(), None)
+    return ids.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+
+
+class _IdsForMessages:
+    """The ids an error message names (`ids[i]` as text), made only for the rows with an error."""
+
+    def __init__(self, ids: pd.Series):
+        self.values = ids.to_numpy(dtype=object)
+
+    def __getitem__(self, i: int) -> str:
+        return str(self.values[i])
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 def prepare_features(
     layer_name: str,
     frame: gpd.GeoDataFrame | pd.DataFrame,
@@ -137,7 +158,7 @@ def prepare_features(
     else:
         expected = "GEOMETRY"
     optional_geom = layer_name in GEOMETRY_OPTIONAL
-    ids_for_msgs = attrs["id"].astype(str).tolist() if "id" in attrs.columns else None
+    ids_for_msgs = _IdsForMessages(attrs["id"]) if "id" in attrs.columns else None
     if optional_geom:
         has = np.array([g is not None for g in geoms], dtype=bool)
         sub_errors = geomcheck.validate(geoms[has], expected)
@@ -157,7 +178,8 @@ def prepare_features(
         warnings.append(f"未提供 geometry_source，按 {gs} 记录（可用 --geometry-source 指定）。")
     else:
         attrs["geometry_source"] = attrs["geometry_source"].fillna(geometry_source or "surveyed")
-    bad_gs = [RowError(i + 1, "geometry_source", f"“{v}”不在允许值 {'/'.join(GEOMETRY_SOURCES)} 中") for i, v in enumerate(attrs["geometry_source"]) if v not in GEOMETRY_SOURCES]
+    gs_bad = ~attrs["geometry_source"].isin(GEOMETRY_SOURCES).to_numpy(dtype=bool)  # visit only the bad rows
+    bad_gs = [RowError(i + 1, "geometry_source", f"“{attrs['geometry_source'].iloc[i]}”不在允许值 {'/'.join(GEOMETRY_SOURCES)} 中") for i in np.nonzero(gs_bad)[0].tolist()]
     if bad_gs:
         raise InputError("导入被拒绝：几何来源字段取值有误。", bad_gs)
     if "data_source" not in attrs.columns or attrs["data_source"].isna().all():
@@ -168,7 +190,7 @@ def prepare_features(
     if "id" not in attrs.columns or attrs["id"].isna().all():
         attrs["id"] = make_ids(layer_name, geoms, attrs.drop(columns=["id"], errors="ignore"))
     else:
-        attrs["id"] = attrs["id"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+        attrs["id"] = _clean_ids(attrs["id"])
 
     if layer is not None and layer.field("area_m2") is not None:
         computed = plane_area_m2(geoms)
