@@ -333,10 +333,10 @@ class PostGISStore(Store):
         return out
 
     def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
-        """A large import writes each batch from one background thread while the next batch is
-        read and checked (`_bulk_rows`): the database parses and stores batch k — about as long
-        as reading and checking it took — on the other core instead of after it. The cursor is
-        only ever used by one thread at a time (`_bulk_wait` before any other use).
+        """A large import sends each batch from one background thread while the next batch is
+        read, checked and turned into COPY text (`_bulk_rows`): the database parses and stores
+        batch k on the other core instead of after it. The cursor is only ever used by one
+        thread at a time (`_bulk_wait` before any other use).
 
         Into a table this transaction created, the GiST index is built once at the end
         (`_bulk_end`) instead of inserting 10^6 entries one by one: nobody else can see the table
@@ -359,8 +359,12 @@ class PostGISStore(Store):
     def _bulk_rows(self, cur, state, name: str, cols: list[str], columns: list[list], geoms: np.ndarray, history: tuple) -> None:
         if state is None:
             return super()._bulk_rows(cur, state, name, cols, columns, geoms, history)
-        self._bulk_wait(state)  # one batch in flight: memory holds at most two
-        state["pending"] = state["writer"].submit(super()._bulk_rows, cur, state, name, cols, columns, geoms, history)
+        # The COPY text is built here, while the writer still sends the previous batch: Python
+        # work stays in this thread, the writer only waits on the database (which parses on
+        # the other core). One batch in flight: memory holds at most two.
+        payload = self._copy_payload(columns, geoms)
+        self._bulk_wait(state)
+        state["pending"] = state["writer"].submit(self._copy_batch, cur, name, cols, payload, history)
 
     def _bulk_wait(self, state) -> None:
         if state and state.get("pending") is not None:
@@ -398,17 +402,33 @@ class PostGISStore(Store):
         """One `COPY … (FORMAT csv)` per batch, its text built on whole columns by Arrow
         (gis/store/pg_copy.py); `write_row` only for a batch Arrow cannot type. The revision
         trigger fires once per transaction either way."""
-        names = ", ".join([quote(c) for c in cols] + ["geom"])
+        self._copy_in(cur, name, cols, self._copy_payload(columns, geoms))
+
+    @staticmethod
+    def _copy_payload(columns: list, geoms: np.ndarray) -> tuple[str, object]:
+        """("csv", the batch's COPY text) or, for a batch Arrow cannot type, ("rows", tuples)."""
         data = pg_copy.columns_csv(columns, [pg_copy.hex_ewkb_column(geoms, STORE_EPSG)])
         if data is not None:
+            return "csv", data
+        hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG).to_pylist()
+        return "rows", list(zip(*[c.to_pylist() if isinstance(c, pa.Array) else c for c in columns], hexes))
+
+    @staticmethod
+    def _copy_in(cur, name: str, cols: list[str], payload: tuple[str, object]) -> None:
+        names = ", ".join([quote(c) for c in cols] + ["geom"])
+        kind, data = payload
+        if kind == "csv":
             with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(data)
             return
-        hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG).to_pylist()
-        columns = [c.to_pylist() if isinstance(c, pa.Array) else c for c in columns]
         with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN") as copy:
-            for row in zip(*columns, hexes):
+            for row in data:
                 copy.write_row(row)
+
+    def _copy_batch(self, cur, name: str, cols: list[str], payload: tuple[str, object], history: tuple) -> None:
+        """The writer thread's part of a batch: only database work (the GIL is free meanwhile)."""
+        self._copy_in(cur, name, cols, payload)
+        self._insert_import_history(cur, name, *history)
 
     def _record_removed(self, cur, name: str, user: str, at: str, reason: str) -> None:
         """A replace import's history of the rows it removes, made by the server in one
