@@ -42,6 +42,23 @@ MU_PER_M2 = 15 / 10000  # 1 亩 = 10000/15 m²
 
 
 
+@dataclass(frozen=True)
+class PageOptions:
+    """How a map page is made, the same for every builder: basemap and the bureau's own
+    basemaps, saved file or served page, where assets and the API live, when a layer switches to
+    tiles, and the roads drawn for orientation. Callers build one (services/maps.py); builders
+    hand it to `open_page` and read only `roads`."""
+
+    basemap: str | None = "none"
+    tianditu_key: str | None = None
+    mode: str = "saved"
+    prefix: str | None = None
+    api_root: str = ""
+    large_threshold: int | None = None
+    roads: gpd.GeoDataFrame | None = None
+    basemaps: tuple = ()
+
+
 @dataclass
 class MapContext:
     """What the builders need to know about the map being made."""
@@ -77,6 +94,12 @@ class _Script(MacroElement):
     def render(self, **kwargs):
         self.code = self.code.replace("MAP", self._parent.get_name())
         super().render(**kwargs)
+
+
+def open_page(title: str, page: PageOptions) -> tuple[folium.Map, MapContext]:
+    """`new_map` with a builder's `PageOptions` (unset prefix and threshold keep their defaults)."""
+    kwargs = {k: v for k, v in {"prefix": page.prefix, "large_threshold": page.large_threshold}.items() if v is not None}
+    return new_map(title, basemap=page.basemap, tianditu_key=page.tianditu_key, mode=page.mode, api_root=page.api_root, basemaps=page.basemaps, **kwargs)
 
 
 def new_map(title: str, *, basemap: str | None = "none", tianditu_key: str | None = None, mode: str = "saved", prefix: str = STATIC_PREFIX, api_root: str = "", large_threshold: int = LARGE_THRESHOLD, basemaps: tuple[Basemap, ...] | list[Basemap] = ()) -> tuple[folium.Map, MapContext]:

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import EFFICIENCY_CLASSES, UNCLASSED, quantile_breaks, ramp
@@ -123,14 +123,7 @@ def build_efficiency_map(
     indicator: str | None = None,
     policy_title: str | None = None,
     run_note: str | None = None,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
 ) -> tuple[folium.Map, MapContext]:
     """The efficiency map. `results`: scoring rows (GeoDataFrame of points, or with `parcel_id`)."""
     if "class" not in results.columns:
@@ -139,9 +132,8 @@ def build_efficiency_map(
     if indicator is not None and indicator not in results.columns:
         raise MapInputError(f"指标“{indicator}”不在评价结果中。可选指标：{'、'.join(f'{k}（{indicator_label(k)[0]}）' for k in indicators) or '无'}。")
     key = indicator or (indicators[0] if indicators else None)
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, show_parks=True, roads=roads)
+    m, ctx = open_page(TITLE, page)
+    add_context_layers(m, ctx, parks, boundary, show_parks=True, roads=page.roads)
     popup = efficiency_popup(results)
     sections: list[LegendSection] = []
     present = set(results["class"].dropna().astype(str))
@@ -160,7 +152,7 @@ def build_efficiency_map(
         add_layer(m, ctx, points, key="enterprises", title="企业（按评价类别）", style=class_style() | {"base": {"color": "#212121", "weight": 1, "fillOpacity": 0.9}}, popup=popup, tooltip="name", search=None if parcels is not None else "name", radius=5)
     elif parcels is None:
         raise MapInputError("亩均效益地图需要企业点位几何或工业用地宗地（parcels）之一。")
-    sections += context_legend_sections(parks, boundary, roads)
+    sections += context_legend_sections(parks, boundary, page.roads)
     notes = [f"评价办法：{policy_title}" if policy_title else "评价办法：见评价运行记录"]
     if run_note:
         notes.append(run_note)

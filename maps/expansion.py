@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec, LegendTable
 from maps.palette import SUITABILITY, UNCLASSED, hex_to_rgb, quantile_breaks, ramp
@@ -141,20 +141,12 @@ def build_expansion_map(
     *,
     suitability_bounds=None,
     balance=None,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
     overlays: dict | None = None,
 ) -> tuple[folium.Map, MapContext]:
     if suitability is None and (candidates is None or candidates.empty):
         raise MapInputError("扩区研究地图需要适宜性栅格或候选区域之一：请先运行 `landgis study` 生成研究成果。")
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
+    m, ctx = open_page(TITLE, page)
     sections: list[LegendSection] = []
     if suitability is not None:
         arr, (minx, miny, maxx, maxy) = read_suitability(suitability, suitability_bounds)
@@ -167,7 +159,7 @@ def build_expansion_map(
         ctx.bounds = [minx, miny, maxx, maxy] if not ctx.gcj02 else ctx.bounds
         items = [LegendItem(f"{lab}（{breaks[i]:.2f} – {breaks[i + 1]:.2f}）", fill=c, stroke=c) for i, (lab, c) in enumerate(zip(SUITABILITY_LABELS, SUITABILITY))]
         sections.append(LegendSection("用地适宜性（栅格）", items))
-    add_context_layers(m, ctx, parks, boundary, roads=roads)
+    add_context_layers(m, ctx, parks, boundary, roads=page.roads)
     if candidates is not None and not candidates.empty:
         score = next((c for c in ("score", "suitability", "suitability_mean") if c in candidates.columns), None)
         fields = []
@@ -196,7 +188,7 @@ def build_expansion_map(
         add_layer(m, ctx, g, key=key, title=title, style={"base": {"color": stroke, "weight": 1.5, "fillColor": fill, "fillOpacity": 0.45}},
                   popup=PopupConfig(fields, title=title, title_field="name" if "name" in g.columns else None), tooltip="name" if "name" in g.columns else None)
         sections.append(LegendSection(title, [LegendItem(label, fill=fill, stroke=stroke)]))
-    sections += context_legend_sections(parks, boundary, roads)
+    sections += context_legend_sections(parks, boundary, page.roads)
     tables = []
     rows = balance_rows(balance)
     if rows:

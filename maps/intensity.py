@@ -12,7 +12,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import land_use_colour
@@ -71,21 +71,13 @@ def build_intensity_map(
     parks: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     *,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
 ) -> tuple[folium.Map, MapContext]:
     if "class_key" not in survey.columns:
         raise MapInputError("调查图斑缺少分类列（class_key），无法着色。")
     frame = survey.copy()
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(f"{TITLE}（{doc['year']} 年度）", basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, roads=roads)
+    m, ctx = open_page(f"{TITLE}（{doc['year']} 年度）", page)
+    add_context_layers(m, ctx, parks, boundary, roads=page.roads)
     popup = PopupConfig(tuple(f for f in POPUP_FIELDS if f.name in frame.columns), title="土地利用状况调查图斑", title_field="id")
     style = {"base": {"color": "#616161", "weight": 0.8, "fillOpacity": 0.7}, "fillBy": "class_key", "fills": fills(), "missingColor": "#E0E0E0"}
     add_layer(m, ctx, frame, key="land_survey", title="调查图斑（按土地利用状况与用途着色）", style=style, popup=popup, tooltip="status_zh", search="id")
@@ -104,5 +96,5 @@ def build_intensity_map(
     notes.insert(0, f"数据：{survey_info.get('label', '')}")
     notes += list(survey_info.get("notes", []))
     notes.append("全国值为国家级开发区监测统计通报数值，转引自二手来源（未核实）。")
-    finish_map(m, ctx, LegendSpec("图例", sections + context_legend_sections(parks, boundary, roads), notes))
+    finish_map(m, ctx, LegendSpec("图例", sections + context_legend_sections(parks, boundary, page.roads), notes))
     return m, ctx

@@ -11,7 +11,7 @@ import folium
 
 import pandas as pd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.labels import LabelSpec
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import (
@@ -131,22 +131,14 @@ def build_parcels_map(
     parks: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     *,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
 ) -> tuple[folium.Map, MapContext]:
-    """The parcels map from the three layers (and `roads`, the store's road centre lines) (EPSG:4490 GeoDataFrames as the store returns them).
+    """The parcels map from the three layers (and `page.roads`, the store's road centre lines) (EPSG:4490 GeoDataFrames as the store returns them).
 
     `reserve` may be a LayerSummary (maps/summary.py) when it is drawn from vector tiles: a
     served map of a large layer then never reads the layer's geometries."""
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, roads=roads)
+    m, ctx = open_page(TITLE, page)
+    add_context_layers(m, ctx, parks, boundary, roads=page.roads)
     style = reserve_style(reserve)
     label = None
     if not isinstance(reserve, LayerSummary):
@@ -166,11 +158,11 @@ def build_parcels_map(
         for s, st in STATUS_STROKES.items()
         if s in status_present or s in ("计划报批", "已组卷上报", "已获批", "已供地")
     ]
-    notes = _schematic_note(reserve, *(f for f in (parks, boundary, roads) if f is not None))
+    notes = _schematic_note(reserve, *(f for f in (parks, boundary, page.roads) if f is not None))
     notes.append(f"用地颜色：{LAND_USE_SOURCE}（{LAND_USE_SOURCE_NOTE_ZH}）。")
     legend = LegendSpec(
         "图例",
-        [LegendSection("储备地块用途（填充色）", use_items), LegendSection("报批状态（边框）", status_items)] + context_legend_sections(parks, boundary, roads),
+        [LegendSection("储备地块用途（填充色）", use_items), LegendSection("报批状态（边框）", status_items)] + context_legend_sections(parks, boundary, page.roads),
         notes,
     )
     finish_map(m, ctx, legend)

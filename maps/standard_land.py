@@ -12,7 +12,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.palette import UNCLASSED, VERDICTS
@@ -72,21 +72,13 @@ def build_standard_land_map(
     parks: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     *,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
     rules_title: str | None = None,
     note: str | None = None,
 ) -> tuple[folium.Map, MapContext]:
     frame = prepare_verdicts(verdicts)
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(TITLE, basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, roads=roads)
+    m, ctx = open_page(TITLE, page)
+    add_context_layers(m, ctx, parks, boundary, roads=page.roads)
     seen: set[str] = set()
     fields = []
     for f in popup_fields():
@@ -106,7 +98,7 @@ def build_standard_land_map(
         notes.append(f"指标规则：{rules_title}")
     if "geometry_source" in frame.columns and (frame["geometry_source"] == "schematic").any():
         notes.append("注意：部分地块几何为示意位置（schematic），非实测界线。")
-    finish_map(m, ctx, LegendSpec("图例", [LegendSection("核查结论", items)] + context_legend_sections(parks, boundary, roads), notes))
+    finish_map(m, ctx, LegendSpec("图例", [LegendSection("核查结论", items)] + context_legend_sections(parks, boundary, page.roads), notes))
     return m, ctx
 
 

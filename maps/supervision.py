@@ -12,7 +12,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
-from maps.base import MapContext, add_layer, finish_map, new_map
+from maps.base import MapContext, PageOptions, add_layer, finish_map, open_page
 from maps.errors import MapInputError
 from maps.legend import LegendItem, LegendSection, LegendSpec
 from maps.parcels import add_context_layers, context_legend_sections
@@ -59,14 +59,7 @@ def build_supervision_map(
     as_of: str,
     conflicts: gpd.GeoDataFrame | None = None,
     synthetic: bool = False,
-    basemap: str | None = "none",
-    tianditu_key: str | None = None,
-    mode: str = "saved",
-    prefix: str | None = None,
-    api_root: str = "",
-    large_threshold: int | None = None,
-    roads: gpd.GeoDataFrame | None = None,
-    basemaps: tuple = (),
+    page: PageOptions = PageOptions(),
 ) -> tuple[folium.Map, MapContext]:
     if "list" not in ledger.columns:
         raise MapInputError("供地台账缺少监管清单列（list），无法着色。")
@@ -77,9 +70,8 @@ def build_supervision_map(
     for col in ("approval_date", "supply_date", "agreed_start_date", "actual_start_date", "agreed_completion_date", "agreed_production_date"):
         if col in frame.columns:
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None).map(lambda v: None if v is None else str(v)[:10])
-    kwargs = {k: v for k, v in {"prefix": prefix, "large_threshold": large_threshold}.items() if v is not None}
-    m, ctx = new_map(f"{TITLE}（截至 {as_of}）", basemap=basemap, tianditu_key=tianditu_key, mode=mode, api_root=api_root, basemaps=basemaps, **kwargs)
-    add_context_layers(m, ctx, parks, boundary, roads=roads)
+    m, ctx = open_page(f"{TITLE}（截至 {as_of}）", page)
+    add_context_layers(m, ctx, parks, boundary, roads=page.roads)
     fields = tuple(f for f in POPUP_FIELDS if f.name in frame.columns)
     popup = PopupConfig(fields, title="供地监管", title_field="id")
     style = {"base": {"color": "#424242", "weight": 1.5, "fillOpacity": 0.75}, "fillBy": "list", "fills": {k: c for k, (c, _) in LIST_COLOURS.items()}, "missingColor": LIST_COLOURS["none"][0]}
@@ -98,5 +90,5 @@ def build_supervision_map(
         notes.append("注意：供地台账为合成示例数据（synthetic），非真实供地记录。")
     if "geometry_source" in frame.columns and (frame["geometry_source"] == "schematic").any():
         notes.append("注意：部分宗地几何为示意位置（schematic），非实测界线。")
-    finish_map(m, ctx, LegendSpec("图例", sections + context_legend_sections(parks, boundary, roads), notes))
+    finish_map(m, ctx, LegendSpec("图例", sections + context_legend_sections(parks, boundary, page.roads), notes))
     return m, ctx

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from maps.assets import STATIC_PREFIX
-from maps.base import LARGE_THRESHOLD, render_html
+from maps.base import LARGE_THRESHOLD, PageOptions, render_html
 from maps.errors import MapForbidden, MapInputError, MapTooLarge, MapUnavailable
 from maps.summary import LayerSummary
 from parcels.access import hidden_for, may_see_economic, redact_frame
@@ -68,15 +68,15 @@ def _read(store, name: str, opts: "MapOptions", *, required: bool, hint: str = "
 
 
 def _kwargs(opts: MapOptions, store=None) -> dict:
-    """The builders' common keywords; with `store`, also the roads every map draws for orientation."""
-    kw = {"basemap": opts.basemap, "tianditu_key": opts.tianditu_key, "mode": opts.mode, "prefix": opts.prefix, "api_root": opts.api_root, "large_threshold": opts.large_threshold, "basemaps": opts.basemaps}
+    """The builders' common keyword: their `PageOptions`; with `store`, also the roads every map
+    draws for orientation."""
+    roads = None
     if store is not None and opts.roads:
         roads = _read(store, "roads", opts, required=False)
         if roads is not None and "_sizhi" in opts.params:
             # A parcel sheet: the roads its 四至 text names (services/map_print.py) are emphasised.
             roads = roads.assign(_sizhi=roads["name"].isin(opts.params["_sizhi"]) if "name" in roads.columns else False)
-        kw["roads"] = roads
-    return kw
+    return {"page": PageOptions(basemap=opts.basemap, tianditu_key=opts.tianditu_key, mode=opts.mode, prefix=opts.prefix, api_root=opts.api_root, large_threshold=opts.large_threshold, roads=roads, basemaps=opts.basemaps)}
 
 
 def _tiled(store, name: str, opts: MapOptions) -> bool:

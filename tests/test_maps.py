@@ -55,10 +55,10 @@ def sample_store(tmp_path_factory):
 
 
 def parcels_html(plan, **kw) -> tuple[str, object]:
-    from maps.base import render_html
+    from maps.base import PageOptions, render_html
     from maps.parcels import build_parcels_map
 
-    m, ctx = build_parcels_map(plan["reserve_parcels"], plan["park_zones"], plan["zone_boundary"], **kw)
+    m, ctx = build_parcels_map(plan["reserve_parcels"], plan["park_zones"], plan["zone_boundary"], page=PageOptions(**kw))
     return render_html(m, ctx), ctx
 
 
