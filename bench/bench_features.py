@@ -68,6 +68,20 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server at {url} did not come up")
 
 
+def wait_db_idle(pg_url: str, timeout: float = 120) -> float:
+    """Wait until no other query runs in the bench database; the seconds waited. Why: a peer's
+    slow queries (tipg's deep OFFSET of 10^6 rows) go on in PostgreSQL after wrk has stopped
+    and took the CPU from whichever server ran next (a landgis GeoPackage case measured 4× slow)."""
+    started = time.monotonic()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            busy = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()").fetchone()[0]
+            if not busy:
+                break
+            time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def wrk(url: str, *, duration: int, connections: int, headers: dict | None = None, script: str = LUA) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -372,6 +386,9 @@ def main() -> None:
                     elif "json" in check.headers.get("content-type", ""):
                         body = check.json()
                         returned = body.get("numberReturned", len(body.get("features", [])) if "features" in body else 1)
+                    waited = wait_db_idle(pg_url)
+                    if waited > 1:
+                        print(f"  (waited {waited:.0f} s for the previous server's queries to end)", flush=True)
                     wrk(url, duration=2, connections=args.connections, headers=headers)  # warm-up: connections, PROJ, plans
                     r = wrk(url, duration=args.duration, connections=args.connections, headers=headers)
                     r.update({"size": n, "case": label, "server": server, "status": check.status_code, "returned": returned, "bytes": len(check.content)})
