@@ -202,9 +202,9 @@ def _shift_rows(errors: list[RowError], offset: int) -> list[RowError]:
 
 
 BULK_ROWS = 2000
+"""From this many rows in its first batch an import takes the stores' bulk path."""
 RECORD_CHUNK = 50_000
 """Rows per read when a replace import records the rows it removes."""
-"""From this many rows in its first batch an import takes the stores' bulk path."""
 
 
 def db_values(series: pd.Series, kind: str) -> list:

@@ -1,8 +1,7 @@
 """Whole-column COPY for the PostGIS store: an import's batch as one CSV buffer built by Arrow.
 
-Why: psycopg's `Copy.write_row` formats every value in Python — at 10^6 parcels that was ≈4 s
-for the rows and ≈3 s for their history rows, the largest part of the PostGIS import's overhead
-over `ogr2ogr` (issue 19). Arrow's CSV writer formats whole columns in C++, and the geometries
+Why: psycopg's `Copy.write_row` formats every value in Python — at 10^6 parcels that was ≈4 s,
+the largest part of the PostGIS import's overhead over `ogr2ogr` (issue 19). Arrow's CSV writer formats whole columns in C++, and the geometries
 become hex EWKB on whole arrays (one `to_wkb`, one `hexlify`, the offsets by numpy), which is the
 text PostGIS parses in `COPY … (FORMAT csv)`, the same form `ogr2ogr` sends.
 
@@ -75,10 +74,3 @@ def columns_csv(columns: list, extra: list[pa.Array] = ()) -> memoryview | None:
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, _NO_HEADER)
     return memoryview(sink.getvalue())
-
-
-def constant_column(value, n: int) -> pa.Array:
-    """`value` repeated n times (history rows of an import share user, time, reason)."""
-    if value is None:
-        return pa.nulls(n, pa.string())
-    return pa.repeat(pa.scalar(value), n)

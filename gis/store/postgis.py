@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 import psycopg
-import pyarrow as pa
 import psycopg.sql
+import pyarrow as pa
 import shapely
 
 from gis.crs import STORE_EPSG, AxisCrs
@@ -407,11 +407,11 @@ class PostGISStore(Store):
     @staticmethod
     def _copy_payload(columns: list, geoms: np.ndarray) -> tuple[str, object]:
         """("csv", the batch's COPY text) or, for a batch Arrow cannot type, ("rows", tuples)."""
-        data = pg_copy.columns_csv(columns, [pg_copy.hex_ewkb_column(geoms, STORE_EPSG)])
+        hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG)
+        data = pg_copy.columns_csv(columns, [hexes])
         if data is not None:
             return "csv", data
-        hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG).to_pylist()
-        return "rows", list(zip(*[c.to_pylist() if isinstance(c, pa.Array) else c for c in columns], hexes))
+        return "rows", list(zip(*[c.to_pylist() if isinstance(c, pa.Array) else c for c in columns], hexes.to_pylist()))
 
     @staticmethod
     def _copy_in(cur, name: str, cols: list[str], payload: tuple[str, object]) -> None:
