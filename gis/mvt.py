@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.star_rings import star_simple
+
 MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, LINESTRING, POLYGON = 1, 2, 3
 EARTH_RADIUS = 6378137.0
@@ -128,7 +130,8 @@ def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int)
     polygons and indices of the rest).
 
     Kept as arrays: polygons wholly inside the buffered tile (nothing to clip) that are still
-    valid after rounding — checked by GEOS on the rounded rings, as `clip_and_quantise` does, as
+    valid after rounding — proven for star-shaped rings on arrays (gis/star_rings.py), else
+    checked by GEOS on the rounded rings, as `clip_and_quantise` does, as
     ring simplicity (a polygon of one closed ring is valid exactly when the ring is simple, except
     for rings with under three distinct points, which are not simple either or — all points equal —
     vanish in both paths; ≈30 % cheaper than building polygons for `is_valid`).
@@ -147,9 +150,14 @@ def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int)
     point_owner = np.repeat(np.arange(len(counts)), counts)
     idx_in = np.nonzero(inside)[0]
     sel = inside[point_owner]
-    rings = shapely.linearrings(rounded[sel], indices=np.repeat(np.arange(len(idx_in)), counts[idx_in]))
     ok = np.zeros(len(counts), dtype=bool)
-    ok[idx_in] = shapely.is_simple(rings)
+    in_coords, in_counts = rounded[sel], counts[idx_in]
+    star = star_simple(in_coords, in_counts)  # most parcels: proven simple on arrays
+    ok[idx_in[star]] = True
+    if not star.all():  # the rest: GEOS decides
+        rest = ~star
+        rings = shapely.linearrings(in_coords[np.repeat(rest, in_counts)], indices=np.repeat(np.arange(int(rest.sum())), in_counts[rest]))
+        ok[idx_in[rest]] = shapely.is_simple(rings)
     keep = ok[point_owner]
     idx_rest = np.nonzero(~ok)[0]
     rest_sel = ~keep
