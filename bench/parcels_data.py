@@ -87,7 +87,9 @@ def load_geopackage(path: str, layer: str, geoms: np.ndarray, attrs: dict[str, n
 def load_postgis(url: str, layer: str, geoms: np.ndarray, attrs: dict[str, np.ndarray], *, copy_4326: str | None = None) -> None:
     """Into the store's schema as a landgis layer; optionally a SRID-4326-labelled copy for pygeoapi."""
     from gis.store import open_store
+    from gis.star_rings import safe_zooms
     from gis.store.base import LAYERS, now_iso, quote
+    from gis.store.postgis import TILE_Z
 
     store = open_store(url)
     kinds = {"id": "TEXT", "name": "TEXT", "use": "TEXT", "park": "TEXT", "area_m2": "REAL", "ellipsoid_area_m2": "REAL", "area_mu": "REAL", "floor_area_ratio": "REAL", "idle": "BOOLEAN", "geometry_source": "TEXT", "data_source": "TEXT"}
@@ -101,9 +103,11 @@ def load_postgis(url: str, layer: str, geoms: np.ndarray, attrs: dict[str, np.nd
                 store._add_column(cur, layer, c, kinds[c])
         names = ", ".join(quote(c) for c in cols)
         lists = [attrs[c].tolist() for c in cols]
-        with cur.copy(f"COPY {quote(layer)} ({names}, geom) FROM STDIN") as cp:
+        # the tile column an import fills (gis/store/postgis.py TILE_Z), so tiles take the same path
+        tile_z = [None if np.isnan(v) else int(v) for v in safe_zooms(geoms)]
+        with cur.copy(f"COPY {quote(layer)} ({names}, geom, {TILE_Z}) FROM STDIN") as cp:
             for r in range(len(geoms)):
-                cp.write_row([lst[r] for lst in lists] + [f"SRID=4490;{wkb[r]}"])
+                cp.write_row([lst[r] for lst in lists] + [f"SRID=4490;{wkb[r]}", tile_z[r]])
         if copy_4326:
             cur.execute(f"CREATE TABLE {quote(copy_4326)} AS SELECT fid, id, {', '.join(quote(c) for c in cols if c != 'id')}, ST_SetSRID(geom, 4326)::geometry(MultiPolygon, 4326) AS geom FROM {quote(layer)}")
             cur.execute(f"ALTER TABLE {quote(copy_4326)} ADD PRIMARY KEY (fid)")

@@ -117,6 +117,8 @@ def check_column_name(name: str, row_hint: str = "") -> str:
     text = str(name).strip()
     if not text or any(ord(ch) < 32 for ch in text):
         raise InputError(f"字段名“{name}”为空或含控制字符{row_hint}。", hint="请在源文件中为该列起一个名字。")
+    if text.lower().startswith("landgis_"):
+        raise InputError(f"字段名“{text}”以 landgis_ 开头{row_hint}，这一前缀留给系统自用的字段。", hint="请给该列换一个名字（如去掉 landgis_ 前缀）。")
     if len(text.encode("utf-8")) > MAX_IDENT_BYTES:
         raise InputError(f"字段名“{text}”过长（超过 {MAX_IDENT_BYTES} 字节）。", hint="请缩短字段名（中文字段名不超过 21 个字）。")
     return text

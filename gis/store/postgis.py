@@ -47,6 +47,7 @@ import pyarrow as pa
 import shapely
 
 from gis.crs import STORE_EPSG, AxisCrs
+from gis.star_rings import safe_zooms
 from gis.store import pg_copy
 from gis.store.base import HISTORY, LAYERS, REVISIONS, Store, db_values, quote
 from gis.store.dialect import Dialect
@@ -89,6 +90,23 @@ BEGIN
   RETURN NULL;
 END
 """
+TILE_Z = "landgis_tile_z"
+"""landgis's own column on each PostGIS layer: the zoom from which the feature's tile geometry may
+skip `ST_AsMVTGeom` (`gis.star_rings.safe_zooms`: a one-ring polygon star-shaped about its vertex
+mean with enough margin that rounding to the tile's pixels cannot fold it); NULL = never. Imports
+fill it; whoever changes a geometry without setting it (a landgis edit, QGIS, psql) has it reset to
+NULL by the TILE_Z_TRIGGER, so a stale value can never vouch for a new shape. Not a property: the
+store's `columns()` never lists it."""
+TILE_Z_TRIGGER = "landgis_tile_z_reset"
+_TILE_Z_BODY = """
+BEGIN
+  IF NEW.landgis_tile_z IS NOT DISTINCT FROM OLD.landgis_tile_z THEN
+    NEW.landgis_tile_z := NULL;
+  END IF;
+  RETURN NEW;
+END
+"""
+
 _FUNCTIONS = {
     _BUMP_SIGNATURE: (
         "CREATE OR REPLACE FUNCTION landgis_bump_revision(schema_name text, layer_name text) RETURNS void LANGUAGE plpgsql "
@@ -98,6 +116,10 @@ _FUNCTIONS = {
     "landgis_revision_trigger()": (
         "CREATE OR REPLACE FUNCTION landgis_revision_trigger() RETURNS trigger LANGUAGE plpgsql AS $landgis$" + _TRIGGER_BODY + "$landgis$",
         _TRIGGER_BODY,
+    ),
+    "landgis_tile_z_reset()": (
+        "CREATE OR REPLACE FUNCTION landgis_tile_z_reset() RETURNS trigger LANGUAGE plpgsql AS $landgis$" + _TILE_Z_BODY + "$landgis$",
+        _TILE_Z_BODY,
     ),
 }
 
@@ -190,6 +212,8 @@ class PostGISStore(Store):
     def __init__(self, url: str):
         super().__init__()
         self.url = url
+        self._tile_z: dict[str, bool] = {}
+        """Per layer: does its table have the TILE_Z column (learnt with its columns)."""
 
     def _new_connection(self) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=True, application_name="landgis")
@@ -245,6 +269,46 @@ class PostGISStore(Store):
         cur.execute(f"CREATE INDEX {quote(name + '_geom_gist')} ON {t} USING gist (geom)")
         cur.execute(psycopg.sql.SQL("COMMENT ON TABLE {} IS {}").format(psycopg.sql.Identifier(name), psycopg.sql.Literal(title)))
         self._track_revisions(cur, name)
+        self._add_tile_z(cur, name)
+
+    def _add_tile_z(self, cur, name: str) -> None:
+        """The TILE_Z column and the trigger that resets it when a geometry changes."""
+        t = quote(name)
+        cur.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {TILE_Z} smallint")
+        cur.execute(
+            "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass(pg_catalog.quote_ident(%s)) AND tgname = %s",
+            (name, TILE_Z_TRIGGER),
+        )
+        if cur.fetchone() is None:
+            cur.execute(
+                f"CREATE TRIGGER {TILE_Z_TRIGGER} BEFORE UPDATE OF geom ON {t} FOR EACH ROW "
+                "WHEN (OLD.geom IS DISTINCT FROM NEW.geom) EXECUTE FUNCTION landgis_tile_z_reset()"
+            )
+        self._tile_z[name] = True
+
+    def init(self) -> None:
+        super().init()
+        self._upgrade_tile_z()
+
+    def _upgrade_tile_z(self) -> None:
+        """Give layers made by an older landgis the TILE_Z column (NULL: their tiles are drawn as
+        before until re-imported). Best effort, one layer per transaction, like the revision
+        triggers: a table landgis may not alter keeps the old tile path."""
+        try:
+            names = [r[0] for r in self._fetchall(
+                f"SELECT l.name FROM {LAYERS} l WHERE pg_catalog.to_regclass(pg_catalog.quote_ident(l.name)) IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = current_schema() "
+                "AND c.table_name = l.name AND c.column_name = %s) ORDER BY l.name",
+                (TILE_Z,),
+            )]
+        except psycopg.Error:
+            return
+        for name in names:
+            try:
+                with self._writing(f"图层 {name}", quick=True) as cur:
+                    self._add_tile_z(cur, name)
+            except Exception:  # noqa: BLE001 - best effort: the layer keeps the old tile path
+                self._tile_z[name] = False
 
     # --- revisions ------------------------------------------------------------------------
     def _create_revisions(self, cur) -> None:
@@ -319,8 +383,10 @@ class PostGISStore(Store):
             (layer,),
         )
         out: dict[str, str] = {}
-        for name, dtype in cur.fetchall():
-            if name in ("fid", "geom"):
+        rows = cur.fetchall()
+        self._tile_z[layer] = any(name == TILE_Z for name, _ in rows)
+        for name, dtype in rows:
+            if name in ("fid", "geom", TILE_Z):
                 continue
             if dtype in ("bigint", "integer", "smallint"):
                 out[name] = "INTEGER"
@@ -344,7 +410,7 @@ class PostGISStore(Store):
         keeps its index (dropping it would lock out every reader)."""
         if not large:
             return None
-        state = {"gist": False, "unique": [], "writer": ThreadPoolExecutor(1, thread_name_prefix="landgis-copy"), "pending": None}
+        state = {"gist": False, "unique": [], "writer": ThreadPoolExecutor(1, thread_name_prefix="landgis-copy"), "pending": None, "tile_z": self._has_tile_z(cur, name)}
         if fresh:
             cur.execute(f"DROP INDEX {quote(name + '_geom_gist')}")
             # the id UNIQUE constraint likewise (built by one sort at the end, which still refuses a
@@ -362,7 +428,7 @@ class PostGISStore(Store):
         # The COPY text is built here, while the writer still sends the previous batch: Python
         # work stays in this thread, the writer only waits on the database (which parses on
         # the other core). One batch in flight: memory holds at most two.
-        payload = self._copy_payload(columns, geoms)
+        payload = self._copy_payload(columns, geoms, state["tile_z"])
         self._bulk_wait(state)
         state["pending"] = state["writer"].submit(self._copy_batch, cur, name, cols, payload, history)
 
@@ -402,21 +468,33 @@ class PostGISStore(Store):
         """One `COPY … (FORMAT csv)` per batch, its text built on whole columns by Arrow
         (gis/store/pg_copy.py); `write_row` only for a batch Arrow cannot type. The revision
         trigger fires once per transaction either way."""
-        self._copy_in(cur, name, cols, self._copy_payload(columns, geoms))
+        self._copy_in(cur, name, cols, self._copy_payload(columns, geoms, self._has_tile_z(cur, name)))
+
+    def _has_tile_z(self, cur, name: str) -> bool:
+        """Has the layer's table the TILE_Z column (a table made by an older landgis that could
+        not be upgraded has not)?"""
+        if name not in self._tile_z:
+            self._table_columns(cur, name)
+        return self._tile_z.get(name, False)
 
     @staticmethod
-    def _copy_payload(columns: list, geoms: np.ndarray) -> tuple[str, object]:
-        """("csv", the batch's COPY text) or, for a batch Arrow cannot type, ("rows", tuples)."""
+    def _copy_payload(columns: list, geoms: np.ndarray, tile_z: bool) -> tuple[str, object, bool]:
+        """("csv", the batch's COPY text, tile_z) or, for a batch Arrow cannot type, ("rows",
+        tuples, tile_z). `tile_z`: the rows end with the TILE_Z column after the geometry."""
         hexes = pg_copy.hex_ewkb_column(geoms, STORE_EPSG)
-        data = pg_copy.columns_csv(columns, [hexes])
+        extra = [hexes]
+        if tile_z:
+            z = safe_zooms(geoms)
+            extra.append(pa.array(np.nan_to_num(z, nan=0).astype(np.int16), pa.int16(), mask=np.isnan(z)))
+        data = pg_copy.columns_csv(columns, extra)
         if data is not None:
-            return "csv", data
-        return "rows", list(zip(*[c.to_pylist() if isinstance(c, pa.Array) else c for c in columns], hexes.to_pylist()))
+            return "csv", data, tile_z
+        return "rows", list(zip(*[c.to_pylist() if isinstance(c, pa.Array) else c for c in columns], *[e.to_pylist() for e in extra])), tile_z
 
     @staticmethod
-    def _copy_in(cur, name: str, cols: list[str], payload: tuple[str, object]) -> None:
-        names = ", ".join([quote(c) for c in cols] + ["geom"])
-        kind, data = payload
+    def _copy_in(cur, name: str, cols: list[str], payload: tuple[str, object, bool]) -> None:
+        kind, data, tile_z = payload
+        names = ", ".join([quote(c) for c in cols] + ["geom"] + ([TILE_Z] if tile_z else []))
         if kind == "csv":
             with cur.copy(f"COPY {quote(name)} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(data)
@@ -508,19 +586,63 @@ class PostGISStore(Store):
         return tuple(float(v) for v in rows[0]) if rows and rows[0][0] is not None else None
 
     def tile(self, layer: str, z: int, x: int, y: int, columns: list[str], kinds: dict[str, str] | None = None) -> bytes:
-        """PostGIS builds the tile itself: `ST_AsMVTGeom` clips and quantises, `ST_AsMVT` encodes."""
-        from gis.tiles import BUFFER, EXTENT, MAX_FEATURES, search_box
+        """PostGIS builds the tile itself and `ST_AsMVT` encodes it. `ST_AsMVTGeom` clips,
+        quantises and re-validates every polygon (through wagyu: most of a tile's time), so a
+        feature that lies wholly inside the buffered tile and whose TILE_Z proves that rounding
+        cannot fold it at this zoom is only projected, scaled to pixels and rounded
+        (`ST_TransScale`, `ST_SnapToGrid`) and wound as ST_AsMVTGeom winds (`ST_ForcePolygonCCW`
+        in tile coordinates, y down); the rest go through `ST_AsMVTGeom` as before."""
+        from gis.tiles import EXTENT, search_box, tile_bounds
+
+        sb = search_box(z, x, y)
+        box = self.dialect.bbox_candidates(layer, sb)
+        if not self._layer_has_tile_z(layer):
+            return self._tile_rows(layer, z, x, y, columns, box, None)
+        x0, _, x1, y1 = tile_bounds(z, x, y)
+        scale = EXTENT / (x1 - x0)
+        try:
+            return self._tile_rows(layer, z, x, y, columns, box, [z, *sb, -x0, -y1, scale, -scale])
+        except psycopg.errors.UndefinedColumn:  # the table was re-made without TILE_Z by another tool
+            self._tile_z[layer] = False
+            return self._tile_rows(layer, z, x, y, columns, box, None)
+
+    def _tile_rows(self, layer: str, z: int, x: int, y: int, columns: list[str], box: Clause, fast: list | None) -> bytes:
+        """The tile's SQL: every feature through `ST_AsMVTGeom` (`fast` None), or the safe ones
+        by the short path (`fast` = zoom, buffered lon/lat box, translation and scale)."""
+        from gis.tiles import BUFFER, EXTENT, MAX_FEATURES
 
         cols = "".join(f", t.{self.dialect.ident(c)}" for c in columns)
-        box = self.dialect.bbox_candidates(layer, search_box(z, x, y))
+        out_cols = "".join(f", c.{self.dialect.ident(c)}" for c in columns)
+        careful = f"ST_AsMVTGeom(ST_Transform(c.geom, 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true)"
+        if fast is None:
+            geom, params = careful, [z, x, y]
+        else:
+            geom = (
+                f"CASE WHEN c.{TILE_Z} <= %s AND c.geom @ ST_MakeEnvelope(%s, %s, %s, %s, {STORE_EPSG})"
+                " THEN ST_ForcePolygonCCW(ST_SnapToGrid(ST_TransScale(ST_Transform(c.geom, 3857), %s, %s, %s, %s), 1))"
+                f" ELSE {careful} END"
+            )
+            params = [*fast, z, x, y]
+        tile_z = f", t.{TILE_Z}" if fast is not None else ""
         sql = (
-            "WITH mvtgeom AS ("
-            f" SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS mvt_geom{cols}"
-            f" FROM {quote(layer)} t WHERE {box.sql} ORDER BY t.fid LIMIT {MAX_FEATURES}"
-            ") SELECT ST_AsMVT(mvtgeom.*, %s, " + str(EXTENT) + ", 'mvt_geom') FROM mvtgeom"
+            f"WITH c AS (SELECT t.geom{tile_z}{cols} FROM {quote(layer)} t WHERE {box.sql} ORDER BY t.fid LIMIT {MAX_FEATURES}),"
+            f" mvtgeom AS (SELECT {geom} AS mvt_geom{out_cols} FROM c)"
+            f" SELECT ST_AsMVT(mvtgeom.*, %s, {EXTENT}, 'mvt_geom') FROM mvtgeom"
         )
-        rows = self._read(sql, [z, x, y, *box.params, layer])
+        rows = self._read(sql, [*box.params, *params, layer])
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
+
+    def _layer_has_tile_z(self, layer: str) -> bool:
+        if layer not in self._tile_z:
+            self.columns(layer)
+        if layer not in self._tile_z:
+            cur = self.connection().cursor()
+            try:
+                self._table_columns(cur, layer)
+            finally:
+                cur.close()
+                self._end_read()
+        return self._tile_z.get(layer, False)
 
     def _lock_suffix(self) -> str:
         return " FOR UPDATE"
