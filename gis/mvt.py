@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
-from gis.star_rings import star_simple
+from gis.star_rings import star_turns
 
 MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, LINESTRING, POLYGON = 1, 2, 3
@@ -124,20 +125,32 @@ def lonlat_array_to_tile_pixels(xy: np.ndarray, bounds: tuple[float, float, floa
     return np.column_stack([(mx - x0) * sx, (y1 - my) * sy])
 
 
-def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Single-ring polygons as arrays (unrounded pixels, closed rings of `counts` points):
-    (rounded coordinates, counts and indices of those kept as arrays; unrounded shapely
-    polygons and indices of the rest).
+@dataclass
+class QuantisedRings:
+    """`quantise_rings`' answer: single-ring polygons sorted by how they may be encoded, each group
+    with its indices into the input rings."""
+
+    star: tuple[np.ndarray, np.ndarray, np.ndarray]  # rounded closed rings, counts, turning (+1/−1): proven star-shaped
+    star_idx: np.ndarray
+    simple: tuple[np.ndarray, np.ndarray]  # rounded closed rings, counts: simple by GEOS
+    simple_idx: np.ndarray
+    rest: np.ndarray  # unrounded shapely polygons: to clip or repair
+    rest_idx: np.ndarray
+
+
+def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int) -> QuantisedRings:
+    """Single-ring polygons as arrays (unrounded pixels, closed rings of `counts` points), rounded
+    and sorted into: proven star-shaped (gis/star_rings.py: simple, no repeated points, turning
+    known — `star_ring_streams` encodes them without further checks), simple by GEOS, and the rest.
 
     Kept as arrays: polygons wholly inside the buffered tile (nothing to clip) that are still
-    valid after rounding — proven for star-shaped rings on arrays (gis/star_rings.py), else
-    checked by GEOS on the rounded rings, as `clip_and_quantise` does, as
-    ring simplicity (a polygon of one closed ring is valid exactly when the ring is simple, except
-    for rings with under three distinct points, which are not simple either or — all points equal —
-    vanish in both paths; ≈30 % cheaper than building polygons for `is_valid`).
-    The rest (crossing the edge, or folded by rounding) take `clip_and_quantise`'s path, so the
-    result is the same; most cadastral parcels of a z14+ tile never become shapely objects in
-    pixel space, nor are transformed twice."""
+    valid after rounding — proven for star-shaped rings on arrays, else checked by GEOS on the
+    rounded rings, as `clip_and_quantise` does, as ring simplicity (a polygon of one closed ring
+    is valid exactly when the ring is simple, except for rings with under three distinct points,
+    which are not simple either or — all points equal — vanish in both paths; ≈30 % cheaper than
+    building polygons for `is_valid`). The rest (crossing the edge, or folded by rounding) take
+    `clip_and_quantise`'s path, so the result is the same; most cadastral parcels of a z14+ tile
+    never become shapely objects in pixel space, nor are transformed twice."""
     ring_off = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=ring_off[1:])
     starts = ring_off[:-1]
@@ -149,20 +162,26 @@ def quantise_rings(px: np.ndarray, counts: np.ndarray, extent: int, buffer: int)
     rounded = np.round(px)
     point_owner = np.repeat(np.arange(len(counts)), counts)
     idx_in = np.nonzero(inside)[0]
-    sel = inside[point_owner]
+    in_coords, in_counts = rounded[inside[point_owner]], counts[idx_in]
+    star, turn = star_turns(in_coords, in_counts)  # most parcels: proven simple on arrays
+    by_star = np.repeat(star, in_counts)
+    simple = np.zeros(len(idx_in), dtype=bool)
+    if not star.all():  # the others: GEOS decides
+        other = ~star
+        rings = shapely.linearrings(in_coords[~by_star], indices=np.repeat(np.arange(int(other.sum())), in_counts[other]))
+        simple[other] = shapely.is_simple(rings)
     ok = np.zeros(len(counts), dtype=bool)
-    in_coords, in_counts = rounded[sel], counts[idx_in]
-    star = star_simple(in_coords, in_counts)  # most parcels: proven simple on arrays
-    ok[idx_in[star]] = True
-    if not star.all():  # the rest: GEOS decides
-        rest = ~star
-        rings = shapely.linearrings(in_coords[np.repeat(rest, in_counts)], indices=np.repeat(np.arange(int(rest.sum())), in_counts[rest]))
-        ok[idx_in[rest]] = shapely.is_simple(rings)
-    keep = ok[point_owner]
+    ok[idx_in[star | simple]] = True
     idx_rest = np.nonzero(~ok)[0]
-    rest_sel = ~keep
-    rest = shapely.polygons(shapely.linearrings(px[rest_sel], indices=np.repeat(np.arange(len(idx_rest)), counts[idx_rest]))) if len(idx_rest) else np.empty(0, dtype=object)
-    return rounded[keep], counts[ok], np.nonzero(ok)[0], np.asarray(rest, dtype=object), idx_rest
+    rest = shapely.polygons(shapely.linearrings(px[~ok[point_owner]], indices=np.repeat(np.arange(len(idx_rest)), counts[idx_rest]))) if len(idx_rest) else np.empty(0, dtype=object)
+    return QuantisedRings(
+        star=(in_coords[by_star], in_counts[star], turn[star]),
+        star_idx=idx_in[star],
+        simple=(in_coords[np.repeat(simple, in_counts)], in_counts[simple]),
+        simple_idx=idx_in[simple],
+        rest=np.asarray(rest, dtype=object),
+        rest_idx=idx_rest,
+    )
 
 
 def clip_and_quantise(px: np.ndarray, extent: int, buffer: int) -> np.ndarray:
@@ -453,30 +472,6 @@ def _value_message(v) -> bytes:
     return b"\x0a" + varint(len(raw)) + raw
 
 
-def _value_fields(uniques: np.ndarray) -> list[bytes]:
-    """Layer `values` fields (tag 4 + length + Value) for one column's distinct values.
-
-    Typed fast paths: one column is one type in a landgis layer, and per-value Python dispatch
-    was most of a tile's encoding time (a tile of 1 300 parcels has ~5 000 distinct values)."""
-    kind = pd.api.types.infer_dtype(uniques, skipna=False)
-    if kind == "string":
-        out = []
-        for s in uniques:
-            raw = s.encode("utf-8")
-            n = len(raw)
-            if n < 126:
-                out.append(b"\x22" + bytes((n + 2, 0x0A, n)) + raw)
-            else:
-                out.append(_field(4, b"\x0a" + varint(n) + raw))
-        return out
-    if kind in ("floating", "mixed-integer-float"):
-        packed = np.asarray(uniques, dtype="<f8").tobytes()
-        return [b"\x22\x09\x19" + packed[i:i + 8] for i in range(0, len(packed), 8)]
-    if kind == "boolean":
-        return [b"\x22\x02\x38\x01" if u else b"\x22\x02\x38\x00" for u in uniques]
-    return [_field(4, _value_message(u)) for u in uniques]
-
-
 def _column_kind(values: list) -> str:
     """'floating', 'integer', 'boolean', 'string' or 'mixed' for one column (None/NaN skipped)."""
     arr = np.empty(len(values), dtype=object)
@@ -489,17 +484,36 @@ def _column_kind(values: list) -> str:
     return "empty" if kind == "empty" else "mixed"
 
 
-def _float_fields(bits: np.ndarray) -> list[bytes]:
-    """Value fields (tag 4, double) of float64 bit patterns, built on one array."""
+def _float_fields(bits: np.ndarray) -> bytes:
+    """Value fields (tag 4, double) of float64 bit patterns, back to back, built on one array."""
     out = np.empty((len(bits), 11), dtype=np.uint8)
     out[:, :3] = (0x22, 0x09, 0x19)
     out[:, 3:] = bits.astype("<i8").view(np.uint8).reshape(-1, 8)
-    raw = out.tobytes()
-    return [raw[i:i + 11] for i in range(0, len(raw), 11)]
+    return out.tobytes()
+
+
+def _string_fields(uniques: np.ndarray) -> bytes:
+    """Value fields (tag 4, string) of distinct strings, back to back: UTF-8 by Arrow in C, the
+    field headers on arrays. A tile of 1 300 parcels has ~2 600 distinct strings (ids, names),
+    and one Python encode + concatenation each was a tenth of a cold tile."""
+    arr = pa.array(uniques, type=pa.large_string())
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] is not None else np.empty(0, dtype=np.uint8)
+    lens = np.diff(off)
+    if len(lens) and lens.max() >= 126:  # a longer string needs multi-byte lengths: rare, per value
+        return b"".join(_field(4, b"\x0a" + varint(len(r)) + r) for r in (u.encode("utf-8") for u in uniques))
+    head = np.empty((len(lens), 4), dtype=np.uint8)
+    head[:, 0] = 0x22
+    head[:, 1] = lens + 2
+    head[:, 2] = 0x0A
+    head[:, 3] = lens
+    k = np.arange(len(lens))
+    return ragged_concat([(head.reshape(-1), 4 * k, 4 * k + 4), (raw, off[:-1], off[1:])], len(lens)).tobytes()
 
 
 def encode_tags(columns: list[str], values: list[list], n: int) -> tuple[list[bytes], list[bytes], np.ndarray, np.ndarray, np.ndarray]:
-    """(key fields, value fields, tag bytes, per-feature start, per-feature end).
+    """(key fields, value fields (whole fields, several per blob), tag bytes, per-feature start,
+    per-feature end).
 
     None/NaN → no tag. Values are shared across columns (deduplicated by type and value, as
     ST_AsMVT does). Columns of one type are pooled and factorised together in C (pandas' hash
@@ -513,7 +527,8 @@ def encode_tags(columns: list[str], values: list[list], n: int) -> tuple[list[by
     groups: dict[str, list[int]] = {}
     for k in range(len(columns)):
         groups.setdefault(_column_kind(values[k]), []).append(k)
-    value_fields: list[bytes] = []
+    value_fields: list[bytes] = []  # blobs of whole fields
+    n_values = 0
     for kind, ks in groups.items():
         if kind == "empty":
             continue
@@ -522,18 +537,14 @@ def encode_tags(columns: list[str], values: list[list], n: int) -> tuple[list[by
             present = ~np.isnan(f)
             bits = np.where(present, f, 0.0).view(np.int64)
             codes, uniques = pd.factorize(bits[present])
-            fields = _float_fields(uniques)
+            fields = [_float_fields(uniques)]
         elif kind == "string":
             obj = np.empty((n, len(ks)), dtype=object)
             for j, k in enumerate(ks):
                 obj[:, j] = values[k]
             present = pd.notna(obj)
             codes, uniques = pd.factorize(obj[present])
-            fields = []
-            for u in uniques:
-                raw = u.encode("utf-8")
-                m = len(raw)
-                fields.append(b"\x22" + bytes((m + 2, 0x0A, m)) + raw if m < 126 else _field(4, b"\x0a" + varint(m) + raw))
+            fields = [_string_fields(uniques)]
         elif kind in ("integer", "boolean"):
             obj = np.empty((n, len(ks)), dtype=object)
             for j, k in enumerate(ks):
@@ -550,9 +561,10 @@ def encode_tags(columns: list[str], values: list[list], n: int) -> tuple[list[by
             codes, uniques = pd.factorize(np.array(msgs, dtype=object))
             fields = list(uniques)
         sub = np.full(present.shape, -1, dtype=np.int64)
-        sub[present] = codes + len(value_fields)
+        sub[present] = codes + n_values
         val_codes[:, ks] = sub
         value_fields.extend(fields)
+        n_values += len(uniques)
     present = val_codes >= 0
     key_codes = np.broadcast_to(np.arange(len(columns)), (n, len(columns)))
     ints = np.column_stack([key_codes[present], val_codes[present]]).reshape(-1)  # features, columns in order
@@ -604,6 +616,27 @@ def ring_polygon_streams(coords: np.ndarray, counts: np.ndarray) -> GeometryStre
     kind = np.where(ok, POLYGON, 0).astype(np.int8)
     end = np.where(ok, end, start)
     return GeometryStreams(kind, data, start, end)
+
+
+def star_ring_streams(coords: np.ndarray, counts: np.ndarray, turn: np.ndarray) -> GeometryStreams:
+    """Streams of single-ring polygons proven star-shaped by `star_turns` (integer coordinates,
+    rings closed, `counts` points each, `turn` their turning in these coordinates): such a ring
+    is simple, has no repeated points and at least three vertices, so the only work left is to
+    drop the closing point and wind it as MVT wants (positive area, y down)."""
+    n = len(counts)
+    if not n:
+        return GeometryStreams(np.zeros(0, dtype=np.int8), np.empty(0, dtype=np.uint8), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    ring_start = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=ring_start[1:])
+    m = counts - 1
+    owner = np.repeat(np.arange(n), m)
+    first = np.zeros(n, dtype=np.int64)
+    np.cumsum(m[:-1], out=first[1:])
+    rank = np.arange(int(m.sum())) - first[owner]
+    rank = np.where(turn[owner] < 0, m[owner] - 1 - rank, rank)  # negative turning: read backwards
+    pts = coords[ring_start[owner] + rank].astype(np.int64)
+    data, start, end = _streams(np.arange(n), m, pts, n, close=True)
+    return GeometryStreams(np.full(n, POLYGON, dtype=np.int8), data, start, end)
 
 
 def encode_layer_streams(name: str, geo: GeometryStreams, columns: list[str], values: list[list], *, ids: np.ndarray | None = None, extent: int = 4096) -> bytes:

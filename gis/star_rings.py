@@ -36,10 +36,11 @@ HALF_DIAGONAL = math.sqrt(0.5) * (1 + 1e-6)
 MAX_SAFE_ZOOM = 30
 
 
-def _star(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _star(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Closed rings laid end to end (`counts` ≥ 4 points each, last = first) → (star-shaped about
     the vertex mean, per ring; the turning-signed cross product of each edge about it, +inf
-    between rings; the points relative to their ring's vertex mean).
+    between rings; the points relative to their ring's vertex mean; the turning direction per
+    ring, +1 for a positive shoelace area in the coordinates given).
 
     Edge i joins point i to point i + 1 (the closing point stands in for the first vertex), so
     every step is a shifted view of whole arrays: no gather per vertex."""
@@ -65,22 +66,32 @@ def _star(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarra
     up = (y[:-1] < 0) & (y[1:] >= 0)
     up[between] = False
     once = np.bincount(edge_owner[up], minlength=n) == 1
-    return (counts >= 4) & (lowest > 0) & once, signed, rel
+    return (counts >= 4) & (lowest > 0) & once, signed, rel, turn
 
 
 def star_simple(coords: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Per closed ring (`counts` points each, last = first): True where the ring is proven simple
     by being star-shaped about its vertex mean. False proves nothing (ask GEOS)."""
+    return star_turns(coords, counts)[0]
+
+
+def star_turns(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`star_simple`, and each proven ring's turning direction (+1: positive shoelace area in
+    the coordinates given; 0 where not proven). A proven ring also has no repeated consecutive
+    points (every edge's cross product about the centre is non-zero)."""
     counts = np.asarray(counts, dtype=np.int64)
     ok = counts >= 4
-    out = np.zeros(len(counts), dtype=bool)
+    star = np.zeros(len(counts), dtype=bool)
+    turn = np.zeros(len(counts), dtype=np.int8)
     if not ok.any():
-        return out
+        return star, turn
     coords = np.asarray(coords, dtype=np.float64)
     if not ok.all():
         coords, counts = coords[np.repeat(ok, counts)], counts[ok]
-    out[ok] = _star(coords, counts)[0]
-    return out
+    proven, _, _, turns = _star(coords, counts)
+    star[ok] = proven
+    turn[ok] = np.where(proven, turns, 0)
+    return star, turn
 
 
 def mercator(lonlat: np.ndarray) -> np.ndarray:
@@ -126,7 +137,7 @@ def safe_zooms(geoms: np.ndarray) -> np.ndarray:
         coords, counts, idx = coords[keep], counts[single], idx[single]
     if not len(idx):
         return out
-    star, signed, rel = _star(mercator(coords), counts)
+    star, signed, rel, _ = _star(mercator(coords), counts)
     r = np.hypot(rel[:, 0], rel[:, 1])
     rsum = r[:-1] + r[1:]
     inner = np.isfinite(signed)  # not the step between two rings

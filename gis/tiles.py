@@ -39,6 +39,7 @@ from gis.mvt import (
     merge_streams,
     quantise_rings,
     ring_polygon_streams,
+    star_ring_streams,
 )
 
 if TYPE_CHECKING:
@@ -103,8 +104,9 @@ def encode_tile_rings(layer: str, ring_coords: np.ndarray, ring_counts: np.ndarr
     bounds = tile_bounds(z, x, y)
     n = len(ring_idx) + len(other_idx)
     px = lonlat_array_to_tile_pixels(ring_coords, bounds, EXTENT) if len(ring_coords) else np.empty((0, 2))
-    kept, kept_counts, kept_local, rest_px, rest_local = quantise_rings(px, np.asarray(ring_counts, dtype=np.int64), EXTENT, BUFFER)
-    parts = [(ring_idx[kept_local], ring_polygon_streams(kept, kept_counts))]
+    q = quantise_rings(px, np.asarray(ring_counts, dtype=np.int64), EXTENT, BUFFER)
+    parts = [(ring_idx[q.star_idx], star_ring_streams(*q.star)), (ring_idx[q.simple_idx], ring_polygon_streams(*q.simple))]
+    rest_px, rest_local = q.rest, q.rest_idx
     slow_px = np.concatenate([lonlat_to_tile_pixels(np.asarray(others_lonlat, dtype=object), bounds, EXTENT), rest_px]) if len(other_idx) else rest_px
     slow_idx = np.concatenate([np.asarray(other_idx, dtype=np.int64), ring_idx[rest_local]])
     if len(slow_idx):

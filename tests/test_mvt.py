@@ -91,6 +91,20 @@ def test_geometry_kinds_properties_and_orientation_round_trip():
     assert isinstance(got[0]["properties"]["flag"], bool) and isinstance(got[0]["properties"]["n"], int)
 
 
+@pytest.mark.parametrize("long_one", [False, True])
+def test_string_values_of_every_length_round_trip(long_one):
+    """Strings are encoded on whole arrays; lengths 0, 1, 124–127 bytes (the edge of a one-byte
+    field length), Chinese, and — in a tile of their own — a 300-byte one (multi-byte lengths)."""
+    texts = ["", "a", "x" * 122, "x" * 123, "x" * 124, "x" * 125, "宗" * 41 + "a", "南阳高新区\n\"引号\",逗号", "a"]
+    if long_one:
+        texts.append("地" * 100)
+    geoms = np.array([Point(i, i) for i in range(len(texts))], dtype=object)
+    layer = decode(encode_layer("lyr", geoms, ["t", "u"], [texts, texts[::-1]], ids=np.arange(len(texts))))["lyr"]
+    got = {f["id"]: f["properties"] for f in layer["features"]}
+    assert [got[i]["t"] for i in range(len(texts))] == texts
+    assert [got[i]["u"] for i in range(len(texts))] == texts[::-1]
+
+
 def test_a_tile_of_parcels_equals_mapbox_vector_tile_encoding():
     gdf = parcels()
     t = TMS.tile(112.53, 33.0, 15)
