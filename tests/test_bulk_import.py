@@ -91,10 +91,10 @@ def test_failed_bulk_import_restores_triggers_and_rows(tmp_path, monkeypatch):
     triggers = gpkg_triggers(path, "cad")
     before = (store.count("cad"), len(store.history("cad")), store.revision("cad"))
 
-    def boom(self, cur, rows):
+    def boom(self, cur, *args):
         raise RuntimeError("history write failed")
 
-    monkeypatch.setattr(type(store), "_insert_history", boom)
+    monkeypatch.setattr(type(store), "_insert_import_history", boom)
     with pytest.raises(RuntimeError):
         store.import_features("cad", grid(N, "Z"), geometry_type="POLYGON", user="t")
     monkeypatch.undo()
@@ -369,3 +369,43 @@ def test_replace_history_keeps_every_old_row_as_it_was(store, monkeypatch, chunk
         assert (geom_got is None) == (geom_want is None)
         if geom_want is not None:
             assert shapely.from_wkt(geom_got).equals_exact(shapely.from_wkt(geom_want), 1e-9)
+
+
+def test_bulk_history_rows_follow_the_rows_of_each_batch(store, monkeypatch):
+    """The GeoPackage bulk path makes import history from the rows it has just written (by fid
+    range): every batch of an import and of a later append gets one row per feature, in order,
+    for exactly its own ids — never an older row's."""
+    import gis.io
+
+    monkeypatch.setattr(gis.io, "BATCH_ROWS", 700)
+    store.import_features("cad", grid(N), geometry_type="POLYGON", user="first")
+    store.import_features("cad", grid(N, "Z"), geometry_type="POLYGON", user="second")
+    h = store.history("cad")
+    inserts = h[h["action"] == "insert"]
+    assert inserts[inserts["user"] == "first"]["feature_id"].tolist() == [f"B{j:05d}" for j in range(N)]
+    assert inserts[inserts["user"] == "second"]["feature_id"].tolist() == [f"Z{j:05d}" for j in range(N)]
+    assert inserts["old"].isna().all() and len(inserts) == 2 * N
+
+
+def test_geopackage_blobs_are_the_standard_layout():
+    """encode_with_bounds builds headers on arrays: each blob is still 'GP', version 0, flags
+    (little-endian; xy envelope, or none and the empty bit for an empty geometry), srs_id, the
+    envelope as minx, maxx, miny, maxy, then ISO WKB — the bytes struct.pack gave."""
+    import struct
+
+    from gis.store.geopackage import encode_with_bounds
+
+    geoms = np.array([shapely.box(112.5, 33.0, 112.6, 33.1), None, shapely.Polygon(), shapely.Point(112.53, 33.01),
+                      shapely.MultiPolygon([shapely.box(1, 2, 3, 4), shapely.box(5, 6, 7, 8)])], dtype=object)
+    blobs, bounds = encode_with_bounds(geoms, 4490)
+    for g, blob, b in zip(geoms, blobs, bounds):
+        if g is None:
+            assert blob is None and np.isnan(b).all()
+            continue
+        wkb = shapely.to_wkb(g, output_dimension=2, byte_order=1, flavor="iso")
+        if g.is_empty:
+            assert blob == struct.pack("<2sBBi", b"GP", 0, 0x11, 4490) + wkb and np.isnan(b).all()
+        else:
+            x0, y0, x1, y1 = g.bounds
+            assert blob == struct.pack("<2sBBi4d", b"GP", 0, 0x03, 4490, x0, x1, y0, y1) + wkb
+            assert tuple(b) == g.bounds

@@ -914,8 +914,10 @@ class Store(ABC):
         params = ", ".join("?" for _ in cols) + ", " + self._geom_param()
         cur.executemany(self._q(f"INSERT INTO {quote(name)} ({names}) VALUES ({params})"), rows)
 
-    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None) -> None:
-        """One history row per imported feature, `old` and `new` empty (the row is its own state)."""
+    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None, first_fid: int | None = None) -> None:
+        """One history row per imported feature, `old` and `new` empty (the row is its own state).
+        `first_fid`: the batch's rows hold the fids first_fid, first_fid + 1, … in the order of
+        `ids` (a store may then make the rows from the table)."""
         self._insert_history(cur, [(name, i, "insert", user, at, reason, None, None) for i in ids])
 
     def _insert_history(self, cur, rows: list[tuple]) -> None:

@@ -528,7 +528,7 @@ class PostGISStore(Store):
             [name, user, at, reason, *params],
         )
 
-    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None) -> None:
+    def _insert_import_history(self, cur, name: str, ids: list[str], user: str, at: str, reason: str | None, first_fid: int | None = None) -> None:
         """An import's history rows (one per feature, `old`/`new` empty) made by the server from
         one array parameter: no row is formatted in Python."""
         cur.execute(
