@@ -25,18 +25,28 @@ _NO_HEADER = pacsv.WriteOptions(include_header=False, batch_size=16384)
 
 
 def hex_ewkb_column(geoms: np.ndarray, srid: int) -> pa.Array:
-    """Hex EWKB (with SRID) of each geometry as an Arrow string array; null where missing."""
+    """Hex EWKB (with SRID) of each geometry as an Arrow string array; null where missing.
+
+    GEOS writes plain little-endian WKB; the SRID goes in on the whole buffer — 4 bytes after
+    each geometry's type, whose SRID flag (0x20000000) is set — instead of `shapely.set_srid`,
+    which copies every geometry (≈1.5 s per 10^6 parcels). Only the outer geometry carries it,
+    as PostGIS's own EWKB does."""
     arr = np.asarray(geoms, dtype=object)
     present = ~shapely.is_missing(arr)
     n = len(arr)
     if not present.any():
         return pa.nulls(n, pa.large_string())
-    blobs = shapely.to_wkb(shapely.set_srid(arr[present], srid), output_dimension=2, include_srid=True)
-    lens = np.zeros(n, dtype=np.int64)
-    lens[present] = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    blobs = shapely.to_wkb(arr[present], output_dimension=2, byte_order=1)
+    lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    starts = np.cumsum(lens) - lens
+    buf = np.frombuffer(b"".join(blobs.tolist()), dtype=np.uint8)
+    buf = np.insert(buf, np.repeat(starts + 5, 4), np.tile(np.frombuffer(np.uint32(srid).astype("<u4").tobytes(), dtype=np.uint8), len(blobs)))
+    buf[starts + 4 * np.arange(len(blobs)) + 4] |= 0x20  # the type's high byte (little-endian): SRID present
+    sizes = np.zeros(n, dtype=np.int64)
+    sizes[present] = lens + 4
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lens * 2, out=offsets[1:])
-    data = binascii.hexlify(b"".join(blobs.tolist()))
+    np.cumsum(sizes * 2, out=offsets[1:])
+    data = binascii.hexlify(buf.tobytes())
     validity = None if present.all() else pa.array(present).buffers()[1]
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), validity)
 
