@@ -101,6 +101,35 @@ def mercator(lonlat: np.ndarray) -> np.ndarray:
     return np.column_stack([EARTH_RADIUS * lon, EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))])
 
 
+def one_ring_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, coordinates, points per ring) of the geometries that are one polygon with one
+    ring (a Polygon without holes, or a MultiPolygon of one such part), read without a shapely
+    object per part or ring: a polygon's coordinates are its exterior ring (closed, so its first
+    point comes back at its end) and then its holes, so the ring is the whole geometry exactly
+    when the first point first comes back at the last one."""
+    geoms = np.asarray(geoms, dtype=object)
+    none = np.empty(0, dtype=np.int64)
+    if not len(geoms):
+        return none, np.empty((0, 2)), none
+    types = shapely.get_type_id(geoms)
+    one_part = (types == 3) | ((types == 6) & (shapely.get_num_geometries(geoms) == 1))
+    idx = np.nonzero(one_part)[0]
+    if not len(idx):
+        return none, np.empty((0, 2)), none
+    coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+    counts = np.bincount(owner, minlength=len(idx)).astype(np.int64)
+    start = np.zeros(len(idx), dtype=np.int64)
+    np.cumsum(counts[:-1], out=start[1:])
+    again = np.all(coords == coords[start[owner]], axis=1)
+    again[start[counts > 0]] = False
+    returns = np.bincount(owner[again], minlength=len(idx))
+    last = start + counts - 1
+    single = (counts >= 4) & (returns == 1) & again[np.maximum(last, 0)]
+    if not single.all():
+        coords, counts, idx = coords[single[owner]], counts[single], idx[single]
+    return idx, coords, counts
+
+
 def safe_zooms(geoms: np.ndarray) -> np.ndarray:
     """Per lon/lat geometry: the lowest tile zoom from which its rounded tile geometry is
     guaranteed simple without a check (float; NaN = never: not a one-ring polygon, or not
@@ -115,26 +144,7 @@ def safe_zooms(geoms: np.ndarray) -> np.ndarray:
     out = np.full(len(geoms), np.nan)
     if not len(geoms):
         return out
-    types = shapely.get_type_id(geoms)
-    one_part = (types == 3) | ((types == 6) & (shapely.get_num_geometries(geoms) == 1))
-    idx = np.nonzero(one_part)[0]
-    if not len(idx):
-        return out
-    # One ring, read without a shapely object per part or ring: a polygon's coordinates are its
-    # exterior ring (closed, so its first point comes back at its end) and then its holes. The
-    # ring is the whole geometry exactly when the first point first comes back at the last one.
-    coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
-    counts = np.bincount(owner, minlength=len(idx)).astype(np.int64)
-    start = np.zeros(len(idx), dtype=np.int64)
-    np.cumsum(counts[:-1], out=start[1:])
-    again = np.all(coords == coords[start[owner]], axis=1)
-    again[start[counts > 0]] = False
-    returns = np.bincount(owner[again], minlength=len(idx))
-    last = start + counts - 1
-    single = (counts >= 4) & (returns == 1) & again[np.maximum(last, 0)]
-    if not single.all():
-        keep = single[owner]
-        coords, counts, idx = coords[keep], counts[single], idx[single]
+    idx, coords, counts = one_ring_polygons(geoms)
     if not len(idx):
         return out
     star, signed, rel, _ = _star(mercator(coords), counts)

@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import shape
 
 from gis.errors import InputError
+from gis.star_rings import safe_zooms
 from gis.store import open_store
 from gis.store.postgis import TILE_Z
 from gis.tiles import search_box
@@ -98,11 +99,15 @@ def test_a_changed_geometry_loses_its_zoom_whoever_changes_it(pg_parcels, pg_url
         conn.execute("UPDATE parcels SET geom = ST_Translate(geom, 0.00001, 0) WHERE id = 'P00001'")
         conn.execute("UPDATE parcels SET use = '仓储' WHERE id = 'P00002'")
         conn.execute(f"UPDATE parcels SET geom = geom, {TILE_Z} = {TILE_Z} WHERE id = 'P00004'")  # same shape: may keep it
-    # landgis's own geometry edit
-    moved = shapely.affinity.translate(store.read_layer("parcels").set_index("id").geometry["P00003"], 0.00001, 0)
-    store.update_feature("parcels", "P00003", {}, geometry=moved, user="test")
+    # landgis's own geometry edits set the zoom of the new shape: a courtyard parcel becomes a
+    # plain square (gains one), a plain one gets a notch that is not star-shaped (loses it)
+    square = shapely.box(112.5301, 33.0001, 112.5304, 33.0004)
+    notch = shapely.Polygon([(112.53, 33.0), (112.5310, 33.0), (112.5310, 33.0001), (112.53005, 33.0001), (112.53005, 33.0010), (112.53, 33.0010)])
+    store.update_feature("parcels", "P00007", {}, geometry=shapely.MultiPolygon([square]), user="test")
+    store.update_feature("parcels", "P00003", {}, geometry=shapely.MultiPolygon([notch]), user="test")
     after = _tile_z(store)
     assert after["P00001"] is None
+    assert after["P00007"] == safe_zooms(np.array([square], dtype=object))[0] and before["P00007"] is None
     assert after["P00003"] is None
     assert after["P00002"] == before["P00002"]
     assert after["P00004"] == before["P00004"]

@@ -1034,6 +1034,9 @@ class Store(ABC):
             if geometry is not None:
                 sets.append(f"geom = {self._geom_param()}")
                 params.append(self._geom_to_db(np.array([geometry], dtype=object))[0])
+                for column, value in self._geometry_derived(cur, name, geometry).items():
+                    sets.append(f"{column} = ?")
+                    params.append(value)
                 new_geom = geometry
             if sets:
                 cur.execute(self._q(f"UPDATE {quote(name)} SET {', '.join(sets)} WHERE id = ?"), params + [fid])
@@ -1045,6 +1048,11 @@ class Store(ABC):
         self._column_cache.pop(name, None)
         new_props["geometry"] = new_geom
         return new_props
+
+    def _geometry_derived(self, cur, name: str, geometry) -> dict[str, object]:
+        """Store-kept columns that follow a feature's geometry (none here; PostGIS: its tile
+        zoom), to be written with a new geometry."""
+        return {}
 
     def _lock_suffix(self) -> str:
         return ""

@@ -470,6 +470,14 @@ class PostGISStore(Store):
         trigger fires once per transaction either way."""
         self._copy_in(cur, name, cols, self._copy_payload(columns, geoms, self._has_tile_z(cur, name)))
 
+    def _geometry_derived(self, cur, name: str, geometry) -> dict[str, object]:
+        """A landgis edit sets TILE_Z for the new shape (the reset trigger leaves a value that
+        is set in the same UPDATE), so edited parcels keep the short tile path."""
+        if not self._has_tile_z(cur, name):
+            return {}
+        z = safe_zooms(np.array([geometry], dtype=object))[0]
+        return {TILE_Z: None if np.isnan(z) else int(z)}
+
     def _has_tile_z(self, cur, name: str) -> bool:
         """Has the layer's table the TILE_Z column (a table made by an older landgis that could
         not be upgraded has not)?"""
