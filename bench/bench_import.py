@@ -108,14 +108,16 @@ def main() -> None:
     print("\n| parcels | run | seconds | peak MB |\n|---|---|---|---|")
     for n, label, wall, mb in rows:
         print(f"| {n} | {label} | {wall:.1f} | {mb:.0f} |")
-    print("\nRatios (bar: time ≤ 2× ogr2ogr, peak memory < 1 GB):")
+    print("\nRatios (bar, set at 1 000 000 parcels: time ≤ 2× ogr2ogr, peak memory < 1 GB):")
     by = {(n, label): (wall, mb) for n, label, wall, mb in rows}
     for n in sorted({r[0] for r in rows}):
         for target in ("GeoPackage", "PostGIS"):
             ogr, ours = by.get((n, f"ogr2ogr → {target}")), by.get((n, f"landgis → {target}"))
             if ogr and ours:
                 ok = ours[0] <= 2 * ogr[0] and ours[1] < 1024
-                print(f"  {n:>8} {target:10s} time ×{ours[0] / ogr[0]:.2f} of ogr2ogr, peak {ours[1]:.0f} MB {'✅' if ok else '❌'}")
+                # below the bar's size a landgis run is mostly Python starting (≈0.8 s of imports)
+                verdict = ("✅" if ok else "❌") if n >= 1_000_000 else ("(memory < 1 GB ✅; time shown, the bar is set at 10⁶)" if ours[1] < 1024 else "(≥ 1 GB ❌)")
+                print(f"  {n:>8} {target:10s} time ×{ours[0] / ogr[0]:.2f} of ogr2ogr, peak {ours[1]:.0f} MB {verdict}")
             ogr, ours = by.get((n, f"ogr2ogr → {target}, again (-overwrite)")), by.get((n, f"landgis → {target}, again (replace)"))
             if ogr and ours:  # shown, not a bar of issue 19: landgis also keeps every old row's history
                 print(f"  {n:>8} {target:10s} re-import ×{ours[0] / ogr[0]:.2f} of ogr2ogr -overwrite, peak {ours[1]:.0f} MB {'(< 1 GB ✅)' if ours[1] < 1024 else '(≥ 1 GB ❌)'}")
