@@ -36,11 +36,12 @@ HALF_DIAGONAL = math.sqrt(0.5) * (1 + 1e-6)
 MAX_SAFE_ZOOM = 30
 
 
-def _star(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _star(coords: np.ndarray, counts: np.ndarray, min_cross: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Closed rings laid end to end (`counts` ≥ 4 points each, last = first) → (star-shaped about
     the vertex mean, per ring; the turning-signed cross product of each edge about it, +inf
     between rings; the points relative to their ring's vertex mean; the turning direction per
-    ring, +1 for a positive shoelace area in the coordinates given).
+    ring, +1 for a positive shoelace area in the coordinates given). A ring is star-shaped only if
+    every cross product exceeds `min_cross`.
 
     Edge i joins point i to point i + 1 (the closing point stands in for the first vertex), so
     every step is a shifted view of whole arrays: no gather per vertex."""
@@ -66,7 +67,7 @@ def _star(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarra
     up = (y[:-1] < 0) & (y[1:] >= 0)
     up[between] = False
     once = np.bincount(edge_owner[up], minlength=n) == 1
-    return (counts >= 4) & (lowest > 0) & once, signed, rel, turn
+    return (counts >= 4) & (lowest > min_cross) & once, signed, rel, turn
 
 
 def star_simple(coords: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -78,7 +79,12 @@ def star_simple(coords: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def star_turns(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`star_simple`, and each proven ring's turning direction (+1: positive shoelace area in
     the coordinates given; 0 where not proven). A proven ring also has no repeated consecutive
-    points (every edge's cross product about the centre is non-zero)."""
+    points (every edge's cross product about the centre is non-zero).
+
+    For whole-pixel coordinates (what tiles round to): about the vertex mean of m integer points
+    a cross product is 0 or at least 1/m, while floating-point error stays under 1e-8 for tile
+    pixels — so a product must exceed 1e-6 to count, and an edge lying exactly on a ray from the
+    centre (a zero-width spike) is never mistaken for a turning one."""
     counts = np.asarray(counts, dtype=np.int64)
     ok = counts >= 4
     star = np.zeros(len(counts), dtype=bool)
@@ -88,7 +94,7 @@ def star_turns(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.n
     coords = np.asarray(coords, dtype=np.float64)
     if not ok.all():
         coords, counts = coords[np.repeat(ok, counts)], counts[ok]
-    proven, _, _, turns = _star(coords, counts)
+    proven, _, _, turns = _star(coords, counts, min_cross=1e-6)
     star[ok] = proven
     turn[ok] = np.where(proven, turns, 0)
     return star, turn

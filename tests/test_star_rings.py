@@ -128,6 +128,10 @@ def test_star_simple_only_vouches_for_simple_rings():
     assert star_simple(square, np.array([5])).tolist() == [True]
     assert star_simple(square[::-1], np.array([5])).tolist() == [True]
     assert star_simple(np.zeros((3, 2)), np.array([3])).tolist() == [False]
+    # a zero-width spike along a ray from the vertex mean (2.5, 0): its edges turn by nothing
+    spike = np.array([[-30, 0], [-10, -10], [10, -10], [10, 0], [30, 0], [10, 0], [10, 10], [-10, 10], [-30, 0]], dtype=float)
+    assert not shapely.is_simple(shapely.linearrings(spike))
+    assert star_simple(spike, np.array([9])).tolist() == [False]
     # a pentagram turns the same way about its centre at every edge, but goes round it twice
     k = np.array([0, 2, 4, 1, 3, 0])
     pentagram = np.column_stack([np.cos(2 * np.pi * k / 5), np.sin(2 * np.pi * k / 5)]) * 1000
