@@ -11,7 +11,9 @@ PostGIS schema, with every check of an import kept (types, ids, geometry validit
 all-or-nothing). Prints a table and the ratios the bar asks for: time ≤ 2× ogr2ogr's, peak
 memory < 1 GB. Then each imports the same file again over what it has just written — the yearly
 re-import of a cadastre: `ogr2ogr -overwrite`, `landgis import --mode replace` (which also keeps
-every removed row in history) — shown beside each other, with the memory bar.
+every removed row in history) — shown beside each other, with the memory bar. Last, the same file
+with one bow-tie parcel three quarters of the way in is imported (replace) over each landgis store:
+it must be refused naming that row, and leave rows, revision and history exactly as they were.
 """
 
 from __future__ import annotations
@@ -49,6 +51,65 @@ def make_file(n: int, workdir: Path) -> Path:
     return path
 
 
+def make_bad_file(src: Path, row: int) -> Path:
+    """A copy of `src` whose feature at 1-based `row` is a bow tie (self-intersecting), written in
+    place with sqlite3; GDAL's R-tree triggers get the ST_* functions they call from shapely."""
+    import sqlite3
+
+    import shapely
+
+    from gis.store.geopackage import decode, encode
+
+    bad = src.with_name(f"{src.stem}_bad_row_{row}.gpkg")
+    if bad.exists():
+        return bad
+    tmp = bad.with_suffix(".tmp.gpkg")
+    shutil.copyfile(src, tmp)
+    conn = sqlite3.connect(tmp)
+
+    def geom_fn(f):
+        return lambda blob: None if blob is None else f(decode([blob])[0])
+
+    conn.create_function("ST_IsEmpty", 1, geom_fn(lambda g: int(g.is_empty)))
+    for name, k in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, geom_fn(lambda g, k=k: g.bounds[k]))
+    x, y = 112.53, 33.0
+    bowtie = shapely.MultiPolygon([shapely.Polygon([(x, y), (x + 0.0004, y + 0.0004), (x + 0.0004, y), (x, y + 0.0004)])])
+    with conn:
+        changed = conn.execute("UPDATE cadastre SET geom = ? WHERE fid = ?", (encode([bowtie])[0], row)).rowcount
+    conn.close()
+    if changed != 1:
+        raise RuntimeError(f"row {row} not found in {src}")
+    tmp.rename(bad)
+    return bad
+
+
+def bad_row_run(src_bad: Path, row: int, store_url: str) -> tuple[float, bool, bool]:
+    """`landgis import … --mode replace` of the file with one bad row into a store that holds the
+    layer: (seconds, the row was named, the store is exactly as before: rows, revision, history)."""
+    import time
+
+    from gis.store import open_store
+
+    def state():
+        s = open_store(store_url)
+        try:
+            return s.count("cadastre"), s.revision("cadastre"), s._fetchall("SELECT count(*) FROM landgis_history WHERE layer = 'cadastre'")[0][0]
+        finally:
+            s.close()
+
+    before = state()
+    t = time.time()
+    proc = subprocess.run([sys.executable, "-m", "api.cli", "import", "cadastre", str(src_bad), "--mode", "replace", "--store", store_url],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    wall = time.time() - t
+    text = proc.stdout + proc.stderr
+    named = proc.returncode != 0 and any(f in text for f in (f"第 {row} 行", f"第{row}行", f"row {row}"))
+    if not named:
+        print(text[-1500:])
+    return wall, named, state() == before
+
+
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     """(wall seconds, peak resident MB) of one process, by GNU time."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
@@ -83,6 +144,7 @@ def main() -> None:
     info = psycopg.conninfo.conninfo_to_dict(pg)
     ogr_pg = f"PG:host={info.get('host', '127.0.0.1')} port={info.get('port', 5432)} dbname={info['dbname']} user={info.get('user', 'postgres')}"
     rows = []
+    checks = []
     for n in [int(s) for s in args.sizes.split(",")]:
         src = make_file(n, workdir)
         out = workdir / "import_out"
@@ -105,6 +167,13 @@ def main() -> None:
             wall, mb = timed(cmd, env={"PYTHONPATH": str(ROOT)})
             rows.append((n, label, wall, mb))
             print(f"  {n:>8} {label:40s} {wall:7.1f} s  peak {mb:7.0f} MB", flush=True)
+        # issue 19: one bad row among all of them changes nothing and is named
+        row = max(1, n * 3 // 4 + 7)
+        bad = make_bad_file(src, row)
+        for target, url in (("GeoPackage", str(out / "landgis.gpkg")), ("PostGIS", runs["landgis → PostGIS"][-1])):
+            wall, named, unchanged = bad_row_run(bad, row, url)
+            checks.append((n, target, row, wall, named, unchanged))
+            print(f"  {n:>8} landgis → {target}, one bad row ({row}): refused in {wall:.1f} s, row named {'✅' if named else '❌'}, store unchanged {'✅' if unchanged else '❌'}", flush=True)
     print("\n| parcels | run | seconds | peak MB |\n|---|---|---|---|")
     for n, label, wall, mb in rows:
         print(f"| {n} | {label} | {wall:.1f} | {mb:.0f} |")
@@ -121,6 +190,8 @@ def main() -> None:
             ogr, ours = by.get((n, f"ogr2ogr → {target}, again (-overwrite)")), by.get((n, f"landgis → {target}, again (replace)"))
             if ogr and ours:  # shown, not a bar of issue 19: landgis also keeps every old row's history
                 print(f"  {n:>8} {target:10s} re-import ×{ours[0] / ogr[0]:.2f} of ogr2ogr -overwrite, peak {ours[1]:.0f} MB {'(< 1 GB ✅)' if ours[1] < 1024 else '(≥ 1 GB ❌)'}")
+    for n, target, row, wall, named, unchanged in checks:
+        print(f"  {n:>8} {target:10s} one bad row (row {row}, a bow tie) in a replace import: row named {'✅' if named else '❌'}, store unchanged {'✅' if unchanged else '❌'} ({wall:.1f} s to refuse)")
 
 
 if __name__ == "__main__":
