@@ -72,7 +72,9 @@ def _union(boxes: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
 
 
 def packed_nodes(ids: np.ndarray, boxes: np.ndarray, node_bytes: int):
-    """(node blobs by node number, (rowid, leaf nodeno) pairs, (nodeno, parent) pairs).
+    """(node blobs by node number, (rowids, their leaf nodenos), (nodenos, their parents)) — the
+    pairs as two int64 arrays each: a list of 10^6 tuples was ≈150 MB, the peak of a 10^6-parcel
+    GeoPackage import.
 
     `boxes` are float32 [minx, maxx, miny, maxy] rows (already rounded outwards)."""
     capacity = (node_bytes - 4) // CELL_BYTES
@@ -97,8 +99,7 @@ def packed_nodes(ids: np.ndarray, boxes: np.ndarray, node_bytes: int):
         numbers[lvl] = np.arange(next_no, next_no + count, dtype=np.int64)
         next_no += count
     blobs: dict[int, bytes] = {}
-    rowid_pairs: list[tuple[int, int]] = []
-    parent_pairs: list[tuple[int, int]] = []
+    pairs: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []), ([], [])]  # (rowid, leaf), (node, parent)
     for lvl in range(depth + 1):
         cids, cboxes, groups = levels[lvl]
         if lvl > 0:
@@ -111,11 +112,20 @@ def packed_nodes(ids: np.ndarray, boxes: np.ndarray, node_bytes: int):
             head = (depth if nodeno == 1 else 0).to_bytes(2, "big") + len(g).to_bytes(2, "big")
             body = head + cells.tobytes()
             blobs[nodeno] = body + bytes(node_bytes - len(body))
-            if lvl == 0:
-                rowid_pairs.extend(zip(cids[g].tolist(), [nodeno] * len(g)))
-            else:
-                parent_pairs.extend(zip(cids[g].tolist(), [nodeno] * len(g)))
-    return blobs, rowid_pairs, parent_pairs
+            children, owners = pairs[0 if lvl == 0 else 1]
+            children.append(cids[g])
+            owners.append(np.full(len(g), nodeno, dtype=np.int64))
+
+    def joined(p: tuple[list[np.ndarray], list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.concatenate(p[0]), np.concatenate(p[1])) if p[0] else (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+
+    return blobs, joined(pairs[0]), joined(pairs[1])
+
+
+def _rows(a: np.ndarray, b: np.ndarray, chunk: int = 50_000):
+    """(a[i], b[i]) as Python ints, made a chunk at a time (executemany reads them lazily)."""
+    for i in range(0, len(a), chunk):
+        yield from zip(a[i:i + chunk].tolist(), b[i:i + chunk].tolist())
 
 
 def bulk_load(cur, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
@@ -135,6 +145,6 @@ def bulk_load(cur, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
         return
     blobs, rowids, parents = packed_nodes(np.asarray(ids), boxes, node_bytes)
     cur.executemany(f"INSERT INTO {quote(rtree + '_node')} VALUES (?, ?)", blobs.items())
-    cur.executemany(f"INSERT INTO {quote(rtree + '_rowid')} VALUES (?, ?)", rowids)
-    if parents:
-        cur.executemany(f"INSERT INTO {quote(rtree + '_parent')} VALUES (?, ?)", parents)
+    cur.executemany(f"INSERT INTO {quote(rtree + '_rowid')} VALUES (?, ?)", _rows(*rowids))
+    if len(parents[0]):
+        cur.executemany(f"INSERT INTO {quote(rtree + '_parent')} VALUES (?, ?)", _rows(*parents))
