@@ -37,6 +37,7 @@ import shapely
 from gis.crs import STORE_EPSG, STORE_XY, AxisCrs
 from gis.store.cache import StoreCaches
 from gis.store.dialect import Dialect, quote
+from gis.store.id_registry import IdRegistry
 from gis.store.items import (
     COUNT_CAP,
     EXTENT_TTL_S,
@@ -779,7 +780,7 @@ class Store(ABC):
         refuse_nul(nul_errors_in_values({"user": user, "reason": reason, "title": title}), what="导入")
         report = ImportReport(layer=name, mode=mode)
         at = now_iso()
-        seen: dict[str, int] = {}
+        seen = IdRegistry()
         with self._writing(f"图层 {name}") as cur:
             bulk = None
             began = False
@@ -789,7 +790,7 @@ class Store(ABC):
                 for number, gdf in enumerate(batches):
                     if number > 0 and check is not None:
                         raise InputError("内部错误：带检查的导入只能一次读入。")
-                    ids = self._batch_ids(gdf, offset, seen)
+                    ids, rows_of = self._batch_ids(gdf, offset, seen)
                     refuse_nul(_shift_rows(nul_errors_in_frame(gdf, [c for c in gdf.columns if c != gdf.geometry.name]), offset), what="导入")
                     attrs = [check_column_name(c) for c in gdf.columns if c != gdf.geometry.name]
                     for c in attrs:
@@ -818,11 +819,11 @@ class Store(ABC):
                             self._bulk_wait(bulk)
                             self._add_column(cur, name, c, kinds[c])
                             existing_cols[c] = kinds[c]
-                    if mode == "append" and exists:  # rows of this import's earlier batches are in `seen`
+                    if mode == "append" and exists:  # this import's earlier batches were checked against `seen`
                         self._bulk_wait(bulk)
                         clash = self._existing_ids(cur, name, [i for i in ids if i])
                         if clash:
-                            rows = [RowError(seen[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: seen[c])]
+                            rows = [RowError(rows_of[c], "id", f"要素编号 {c} 已存在于图层 {name}", c) for c in sorted(clash, key=lambda c: rows_of[c])]
                             raise InputError(
                                 "导入被拒绝：部分要素编号已存在，数据库未作任何修改。",
                                 rows,
@@ -857,21 +858,28 @@ class Store(ABC):
         return report
 
     @staticmethod
-    def _batch_ids(gdf: gpd.GeoDataFrame, offset: int, seen: dict[str, int]) -> list[str]:
-        """The batch's ids as text; empty or repeated ids (across batches too) are refused,
-        each with its row number counted from the import's first row."""
+    def _batch_ids(gdf: gpd.GeoDataFrame, offset: int, seen: IdRegistry) -> tuple[list[str], dict[str, int]]:
+        """The batch's ids as text and {id: row} for this batch; empty or repeated ids (across
+        batches too: `seen` holds the earlier ones) are refused, each with its row number
+        counted from the import's first row."""
         if "id" not in gdf.columns:
             raise InputError("待导入数据缺少 id 字段。")
         ids = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in gdf["id"].tolist()]
         errors = [RowError(offset + i + 1, "id", "要素编号为空") for i, v in enumerate(ids) if not v]
+        earlier = seen.earlier([v for v in ids if v])
+        here: dict[str, int] = {}
         for i, v in enumerate(ids):
-            if v in seen and v:
-                errors.append(RowError(offset + i + 1, "id", f"要素编号 {v} 与第{seen[v]}行重复", v))
-            elif v:
-                seen[v] = offset + i + 1
+            if not v:
+                continue
+            first = earlier.get(v) or here.get(v)
+            if first:
+                errors.append(RowError(offset + i + 1, "id", f"要素编号 {v} 与第{first}行重复", v))
+            else:
+                here[v] = offset + i + 1
         if errors:
             raise InputError("导入被拒绝：要素编号有误，数据库未作任何修改。", errors, hint="每个要素需要唯一的 id。")
-        return ids
+        seen.add(list(here), list(here.values()))
+        return ids, here
 
     def _bulk_begin(self, cur, name: str, *, large: bool, fresh: bool):
         """Prepare the layer for an import's rows (the stores' bulk paths); returns their state.

@@ -43,6 +43,13 @@ def float32_up(v: np.ndarray) -> np.ndarray:
     return f
 
 
+def _f32(v, rounding) -> np.ndarray:
+    """float32 as the R-tree stores it: given as float32 already (rounded by the caller), or
+    float64 rounded outwards by `rounding`."""
+    v = np.asarray(v)
+    return v if v.dtype == np.float32 else rounding(v.astype(np.float64))
+
+
 def str_groups(boxes: np.ndarray, capacity: int) -> list[np.ndarray]:
     """Sort-Tile-Recursive: index arrays of at most `capacity` boxes each ([minx, maxx, miny,
     maxy] rows), tiled so that each group is spatially compact."""
@@ -136,8 +143,7 @@ def bulk_load(cur, rtree: str, ids: np.ndarray, minx, maxx, miny, maxy) -> None:
     cur.execute(f"SELECT length(data) FROM {quote(rtree + '_node')} WHERE nodeno = 1")
     row = cur.fetchone()
     node_bytes = int(row[0]) if row and row[0] else 4 + 51 * CELL_BYTES
-    boxes = np.column_stack([float32_down(np.asarray(minx, dtype=np.float64)), float32_up(np.asarray(maxx, dtype=np.float64)),
-                             float32_down(np.asarray(miny, dtype=np.float64)), float32_up(np.asarray(maxy, dtype=np.float64))])
+    boxes = np.column_stack([_f32(minx, float32_down), _f32(maxx, float32_up), _f32(miny, float32_down), _f32(maxy, float32_up)])
     for shadow in ("_node", "_rowid", "_parent"):
         cur.execute(f"DELETE FROM {quote(rtree + shadow)}")
     if len(ids) == 0:
