@@ -27,12 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from gis.star_rings import star_turns
+from gis.star_rings import mercator, star_turns
 
 MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, LINESTRING, POLYGON = 1, 2, 3
-EARTH_RADIUS = 6378137.0
-"""WGS 84 / CGCS2000 semi-major axis: the sphere of Web Mercator (EPSG:3857)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,13 +114,8 @@ def lonlat_to_tile_pixels(geoms: np.ndarray, bounds: tuple[float, float, float, 
 def lonlat_array_to_tile_pixels(xy: np.ndarray, bounds: tuple[float, float, float, float], extent: int) -> np.ndarray:
     """`lonlat_to_tile_pixels` on an (n, 2) coordinate array."""
     x0, y0, x1, y1 = bounds
-    sx = extent / (x1 - x0)
-    sy = extent / (y1 - y0)
-    lon = np.radians(xy[:, 0])
-    lat = np.radians(np.clip(xy[:, 1], -85.06, 85.06))
-    mx = EARTH_RADIUS * lon
-    my = EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))
-    return np.column_stack([(mx - x0) * sx, (y1 - my) * sy])
+    m = mercator(xy)
+    return np.column_stack([(m[:, 0] - x0) * (extent / (x1 - x0)), (y1 - m[:, 1]) * (extent / (y1 - y0))])
 
 
 @dataclass

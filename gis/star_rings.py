@@ -29,6 +29,7 @@ import numpy as np
 import shapely
 
 EARTH_RADIUS = 6378137.0
+"""WGS 84 / CGCS2000 semi-major axis: the sphere of Web Mercator (EPSG:3857)."""
 WORLD_M = 2 * math.pi * EARTH_RADIUS
 """Width of the EPSG:3857 world: a tile of zoom z is WORLD_M / 2**z metres wide."""
 HALF_DIAGONAL = math.sqrt(0.5) * (1 + 1e-6)
@@ -101,7 +102,9 @@ def star_turns(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def mercator(lonlat: np.ndarray) -> np.ndarray:
-    """Lon/lat degrees → EPSG:3857 metres (spherical Mercator in closed form, as gis/mvt.py)."""
+    """Lon/lat degrees → EPSG:3857 metres, in closed form: the numbers PROJ's `+proj=merc
+    +a=6378137` gives (PostGIS's ST_Transform(…, 3857)), without a PROJ call. Shared with the
+    tile encoder (gis/mvt.py), so a safe zoom is computed on the very coordinates tiles round."""
     lon = np.radians(lonlat[:, 0])
     lat = np.radians(np.clip(lonlat[:, 1], -85.06, 85.06))
     return np.column_stack([EARTH_RADIUS * lon, EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))])

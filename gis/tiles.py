@@ -29,7 +29,6 @@ import numpy as np
 
 from gis.errors import InputError
 from gis.mvt import (
-    EARTH_RADIUS,
     clip_and_quantise,
     encode_geometries,
     encode_layer,
@@ -41,6 +40,7 @@ from gis.mvt import (
     ring_polygon_streams,
     star_ring_streams,
 )
+from gis.star_rings import EARTH_RADIUS
 
 if TYPE_CHECKING:
     from gis.store import Store

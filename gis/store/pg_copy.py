@@ -1,7 +1,8 @@
 """Whole-column COPY for the PostGIS store: an import's batch as one CSV buffer built by Arrow.
 
 Why: psycopg's `Copy.write_row` formats every value in Python — at 10^6 parcels that was ≈4 s,
-the largest part of the PostGIS import's overhead over `ogr2ogr` (issue 19). Arrow's CSV writer formats whole columns in C++, and the geometries
+the largest part of the PostGIS import's overhead over `ogr2ogr` (issue 19). Arrow's CSV writer
+formats whole columns in C++, and the geometries
 become hex EWKB on whole arrays (one `to_wkb`, one `hexlify`, the offsets by numpy), which is the
 text PostGIS parses in `COPY … (FORMAT csv)`, the same form `ogr2ogr` sends.
 

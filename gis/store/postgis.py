@@ -94,9 +94,9 @@ TILE_Z = "landgis_tile_z"
 """landgis's own column on each PostGIS layer: the zoom from which the feature's tile geometry may
 skip `ST_AsMVTGeom` (`gis.star_rings.safe_zooms`: a one-ring polygon star-shaped about its vertex
 mean with enough margin that rounding to the tile's pixels cannot fold it); NULL = never. Imports
-fill it; whoever changes a geometry without setting it (a landgis edit, QGIS, psql) has it reset to
-NULL by the TILE_Z_TRIGGER, so a stale value can never vouch for a new shape. Not a property: the
-store's `columns()` never lists it."""
+fill it and landgis edits write it with the new shape (`_geometry_derived`); whoever else changes a
+geometry without setting it (QGIS, psql) has it reset to NULL by the TILE_Z_TRIGGER, so a stale
+value can never vouch for a new shape. Not a property: the store's `columns()` never lists it."""
 TILE_Z_TRIGGER = "landgis_tile_z_reset"
 _TILE_Z_BODY = """
 BEGIN
@@ -511,7 +511,7 @@ class PostGISStore(Store):
             for row in data:
                 copy.write_row(row)
 
-    def _copy_batch(self, cur, name: str, cols: list[str], payload: tuple[str, object], history: tuple) -> None:
+    def _copy_batch(self, cur, name: str, cols: list[str], payload: tuple[str, object, bool], history: tuple) -> None:
         """The writer thread's part of a batch: only database work (the GIL is free meanwhile)."""
         self._copy_in(cur, name, cols, payload)
         self._insert_import_history(cur, name, *history)
@@ -641,15 +641,9 @@ class PostGISStore(Store):
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else b""
 
     def _layer_has_tile_z(self, layer: str) -> bool:
+        """`_has_tile_z` for a reader: learnt, like the columns, by `_table_columns`."""
         if layer not in self._tile_z:
             self.columns(layer)
-        if layer not in self._tile_z:
-            cur = self.connection().cursor()
-            try:
-                self._table_columns(cur, layer)
-            finally:
-                cur.close()
-                self._end_read()
         return self._tile_z.get(layer, False)
 
     def _lock_suffix(self) -> str:
